@@ -1,0 +1,158 @@
+"""The canonical match schema shared by every source (football-data.co.uk, the simulator, ...).
+
+Every source turns its own format into a pandas DataFrame with exactly the columns of
+``MATCH_COLUMNS`` (in that order); everything downstream relies only on this module.
+
+Conventions
+-----------
+- ``season`` is the start year of the season as an int (2023 means 2023/24). Seasons run
+  from July 1st to June 30th (UK local time).
+- ``kickoff`` is a timezone-aware UTC timestamp (pandas ``datetime64[ns, UTC]``). Sources
+  that only publish a date (football-data.co.uk before 2019/20) get the nominal 15:00 UK
+  local kickoff and ``kickoff_time_known = False``.
+- ``match_id`` is deterministic: a hash of league, season, home and away team. In a league
+  season each ordered pair of teams meets once, so the id survives re-scrapes, postponements
+  (the date changes, the id does not) and a fixture turning into a result.
+- Odds are decimal prices in wide form: ``odds_<book>_<open|close>_<h|d|a>``. "open" is any
+  price published before the closing snapshot (what exists when predictions are published);
+  "close" is the closing price. ``BOOKMAKERS`` lists the books kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+UK = ZoneInfo("Europe/London")
+NOMINAL_KICKOFF_UK = time(15, 0)
+
+# Bookmakers kept in canonical form. "avg" and "max" are market-wide aggregates
+# (football-data's Avg/Max, and BbAv/BbMx for 2005/06-2018/19).
+BOOKMAKERS: tuple[str, ...] = ("b365", "bw", "iw", "lb", "ps", "wh", "sj", "vc", "avg", "max")
+ODDS_TIMINGS: tuple[str, ...] = ("open", "close")
+OUTCOMES: tuple[str, ...] = ("h", "d", "a")
+
+ODDS_COLUMNS: tuple[str, ...] = tuple(
+    f"odds_{book}_{timing}_{outcome}"
+    for book in BOOKMAKERS
+    for timing in ODDS_TIMINGS
+    for outcome in OUTCOMES
+)
+
+# Match statistics, where the source has them (home_ / away_ pairs).
+STAT_COLUMNS: tuple[str, ...] = (
+    "home_shots",
+    "away_shots",
+    "home_shots_on_target",
+    "away_shots_on_target",
+    "home_corners",
+    "away_corners",
+    "home_fouls",
+    "away_fouls",
+    "home_yellow",
+    "away_yellow",
+    "home_red",
+    "away_red",
+)
+
+KEY_COLUMNS: tuple[str, ...] = (
+    "match_id",
+    "league",
+    "season",
+    "kickoff",
+    "kickoff_time_known",
+    "home_team",
+    "away_team",
+)
+RESULT_COLUMNS: tuple[str, ...] = ("fthg", "ftag", "ftr", "hthg", "htag", "htr")
+LINEAGE_COLUMNS: tuple[str, ...] = ("source", "source_url", "content_hash", "source_line")
+
+MATCH_COLUMNS: tuple[str, ...] = (
+    KEY_COLUMNS + RESULT_COLUMNS + STAT_COLUMNS + ODDS_COLUMNS + LINEAGE_COLUMNS
+)
+# Upcoming fixtures: no results or statistics yet.
+FIXTURE_COLUMNS: tuple[str, ...] = KEY_COLUMNS + ODDS_COLUMNS + LINEAGE_COLUMNS
+
+INT_COLUMNS: tuple[str, ...] = ("season", "fthg", "ftag", "hthg", "htag", "source_line") + STAT_COLUMNS
+FLOAT_COLUMNS: tuple[str, ...] = ODDS_COLUMNS
+STR_COLUMNS: tuple[str, ...] = (
+    "match_id",
+    "league",
+    "home_team",
+    "away_team",
+    "ftr",
+    "htr",
+    "source",
+    "source_url",
+    "content_hash",
+)
+
+
+def season_of(moment: date | datetime) -> int:
+    """Start year of the season a date falls in (July to June)."""
+    return moment.year if moment.month >= 7 else moment.year - 1
+
+
+def season_key(season: int) -> str:
+    """Partition key of a season: 2023 -> "2023-24"."""
+    return f"{season}-{(season + 1) % 100:02d}"
+
+
+def season_from_key(key: str) -> int:
+    """Inverse of :func:`season_key`."""
+    start, _, end = key.partition("-")
+    season = int(start)
+    if len(start) != 4 or season_key(season) != key:
+        raise ValueError(f"not a season key: {key!r} (expected e.g. '2023-24')")
+    return season
+
+
+def season_code(season: int) -> str:
+    """football-data.co.uk's four-digit season code: 2023 -> "2324", 1999 -> "9900"."""
+    return f"{season % 100:02d}{(season + 1) % 100:02d}"
+
+
+def season_window(season: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """UTC bounds [start, end) of a season: July 1st to the next July 1st, UK local."""
+    start = pd.Timestamp(datetime(season, 7, 1, tzinfo=UK)).tz_convert("UTC")
+    end = pd.Timestamp(datetime(season + 1, 7, 1, tzinfo=UK)).tz_convert("UTC")
+    return start, end
+
+
+def make_match_id(league: str, season: int, home_team: str, away_team: str) -> str:
+    """Deterministic id of a league match (see module docstring)."""
+    raw = f"{league}|{season}|{home_team}|{away_team}".encode()
+    return hashlib.sha1(raw).hexdigest()[:16]
+
+
+def uk_kickoff_to_utc(day: date, at: time | None) -> tuple[pd.Timestamp, bool]:
+    """Kickoff in UTC from a UK-local date and optional time; returns (kickoff, time_known)."""
+    known = at is not None
+    local = datetime.combine(day, at if known else NOMINAL_KICKOFF_UK).replace(tzinfo=UK)
+    return pd.Timestamp(local).tz_convert("UTC"), known
+
+
+def empty_frame(columns: tuple[str, ...] = MATCH_COLUMNS) -> pd.DataFrame:
+    """An empty frame with the canonical columns and dtypes."""
+    return conform(pd.DataFrame({c: [] for c in columns}), columns)
+
+
+def conform(frame: pd.DataFrame, columns: tuple[str, ...] = MATCH_COLUMNS) -> pd.DataFrame:
+    """Return ``frame`` with exactly ``columns`` (missing ones added as nulls) and canonical dtypes."""
+    out = pd.DataFrame(index=frame.index)
+    for column in columns:
+        values = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index)
+        if column == "kickoff":
+            out[column] = pd.to_datetime(values, utc=True)
+        elif column == "kickoff_time_known":
+            out[column] = values.astype("boolean")
+        elif column in INT_COLUMNS:
+            out[column] = pd.to_numeric(values, errors="coerce").astype("Int64")
+        elif column in FLOAT_COLUMNS:
+            out[column] = pd.to_numeric(values, errors="coerce").astype("float64")
+        else:
+            out[column] = values.astype("string")
+    return out.reset_index(drop=True)

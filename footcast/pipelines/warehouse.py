@@ -1,0 +1,257 @@
+"""The warehouse: SQLAlchemy Core tables and the few operations the layers need.
+
+Identical behaviour on SQLite (embedded default) and PostgreSQL (psycopg 3). Timestamps are
+stored as naive UTC (``TIMESTAMP WITHOUT TIME ZONE`` / SQLite text) and come back as
+timezone-aware UTC pandas timestamps. A partition write replaces exactly one partition in
+one transaction, so a failed write leaves the previous version intact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from footcast.models import schema
+
+METADATA = sa.MetaData()
+
+
+def _column_type(name: str) -> sa.types.TypeEngine:
+    if name in ("kickoff", "fetched_at", "generated_at", "quarantined_at", "published_at"):
+        return sa.DateTime()
+    if name == "kickoff_time_known":
+        return sa.Boolean()
+    if name in schema.INT_COLUMNS:
+        return sa.Integer()
+    if name in schema.FLOAT_COLUMNS:
+        return sa.Float()
+    return sa.Text()
+
+
+def _columns(names: Iterable[str]) -> list[sa.Column]:
+    return [sa.Column(name, _column_type(name)) for name in names]
+
+
+raw_matches = sa.Table(
+    "raw_matches",
+    METADATA,
+    *_columns(schema.MATCH_COLUMNS),
+    sa.Column("fetched_at", sa.DateTime()),
+    sa.Index("ix_raw_matches_partition", "league", "season"),
+)
+
+matches = sa.Table(
+    "matches",
+    METADATA,
+    *_columns(schema.MATCH_COLUMNS),
+    sa.Column("fetched_at", sa.DateTime()),
+    sa.Index("ix_matches_partition", "league", "season"),
+    sa.Index("ix_matches_match_id", "match_id", unique=True),
+    sa.Index("ix_matches_kickoff", "kickoff"),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    METADATA,
+    *_columns(schema.MATCH_COLUMNS),
+    sa.Column("fetched_at", sa.DateTime()),
+    sa.Column("reasons", sa.Text(), nullable=False),
+    sa.Column("failed_values", sa.Text(), nullable=False),
+    sa.Column("quarantined_at", sa.DateTime(), nullable=False),
+    sa.Index("ix_quarantine_partition", "league", "season"),
+)
+
+fixtures = sa.Table(
+    "fixtures",
+    METADATA,
+    *_columns(schema.FIXTURE_COLUMNS),
+    sa.Column("fetched_at", sa.DateTime()),
+    sa.Index("ix_fixtures_match_id", "match_id", unique=True),
+)
+
+predictions = sa.Table(
+    "predictions",
+    METADATA,
+    sa.Column("publish_version", sa.Text(), nullable=False),
+    sa.Column("match_id", sa.Text(), nullable=False),
+    sa.Column("league", sa.Text(), nullable=False),
+    sa.Column("season", sa.Integer(), nullable=False),
+    sa.Column("kickoff", sa.DateTime(), nullable=False),
+    sa.Column("home_team", sa.Text(), nullable=False),
+    sa.Column("away_team", sa.Text(), nullable=False),
+    sa.Column("p_home", sa.Float(), nullable=False),
+    sa.Column("p_draw", sa.Float(), nullable=False),
+    sa.Column("p_away", sa.Float(), nullable=False),
+    sa.Column("fair_odds_home", sa.Float(), nullable=False),
+    sa.Column("fair_odds_draw", sa.Float(), nullable=False),
+    sa.Column("fair_odds_away", sa.Float(), nullable=False),
+    sa.Column("model_name", sa.Text(), nullable=False),
+    sa.Column("model_version", sa.Text(), nullable=False),
+    sa.Column("feature_set_version", sa.Text(), nullable=False),
+    sa.Column("generated_at", sa.DateTime(), nullable=False),
+    sa.UniqueConstraint("publish_version", "match_id", name="uq_predictions_version_match"),
+    sa.Index("ix_predictions_version", "publish_version"),
+)
+
+
+def _features_table(feature_columns: Sequence[str]) -> sa.Table:
+    return sa.Table(
+        "features",
+        sa.MetaData(),
+        sa.Column("match_id", sa.Text(), nullable=False),
+        sa.Column("league", sa.Text(), nullable=False),
+        sa.Column("season", sa.Integer(), nullable=False),
+        sa.Column("kickoff", sa.DateTime(), nullable=False),
+        sa.Column("home_team", sa.Text(), nullable=False),
+        sa.Column("away_team", sa.Text(), nullable=False),
+        sa.Column("played", sa.Boolean(), nullable=False),
+        sa.Column("result", sa.Text()),
+        sa.Column("feature_set_version", sa.Text(), nullable=False),
+        *[sa.Column(name, sa.Float()) for name in feature_columns],
+        sa.Index("ix_features_match_id", "match_id", unique=True),
+    )
+
+
+def _to_db(value: Any) -> Any:
+    """A pandas/numpy cell as a DB-API value (nulls as None, timestamps as naive UTC)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        if value.tzinfo is not None:
+            value = value.tz_convert("UTC").tz_localize(None)
+        return value.to_pydatetime()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return pd.Timestamp(value).tz_convert("UTC").tz_localize(None).to_pydatetime()
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    return value
+
+
+def records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of ``frame`` as dicts of DB-API values, restricted to ``columns``."""
+    present = [c for c in columns if c in frame.columns]
+    return [
+        {c: _to_db(v) for c, v in zip(present, row, strict=True)}
+        for row in frame[present].itertuples(index=False, name=None)
+    ]
+
+
+class Warehouse:
+    """A handle on the warehouse database. ``db_schema`` isolates tests on PostgreSQL."""
+
+    def __init__(self, url: str, db_schema: str | None = None):
+        self.url = url
+        self.db_schema = db_schema
+        connect_args: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            connect_args = {"timeout": 60}
+        engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        if url.startswith("sqlite"):
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        if db_schema:
+            engine = engine.execution_options(schema_translate_map={None: db_schema})
+        self.engine: Engine = engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def create_all(self, feature_columns: Sequence[str] | None = None) -> None:
+        with self.engine.begin() as conn:
+            if self.db_schema:
+                conn.execute(sa.schema.CreateSchema(self.db_schema, if_not_exists=True))
+            METADATA.create_all(conn)
+
+    def drop_schema(self) -> None:
+        """Remove a test schema and everything in it (PostgreSQL only)."""
+        if self.db_schema and self.dialect == "postgresql":
+            with self.engine.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{self.db_schema}" CASCADE'))
+
+    # -- partitioned layers ------------------------------------------------------------
+
+    def replace_partition(
+        self,
+        table: sa.Table,
+        where: Mapping[str, Any],
+        frame: pd.DataFrame,
+        conn: Connection | None = None,
+    ) -> int:
+        """Replace the rows matching ``where`` by ``frame`` in one transaction."""
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.replace_partition(table, where, frame, own)
+        condition = sa.and_(*[table.c[k] == v for k, v in where.items()])
+        conn.execute(table.delete().where(condition))
+        rows = records(frame, [c.name for c in table.columns])
+        if rows:
+            conn.execute(table.insert(), rows)
+        return len(rows)
+
+    def read(
+        self,
+        table: sa.Table,
+        where: Mapping[str, Any] | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        cols = [table.c[c] for c in columns] if columns else list(table.columns)
+        query = sa.select(*cols)
+        for key, value in (where or {}).items():
+            query = query.where(table.c[key] == value)
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        for column in frame.columns:
+            if isinstance(table.c[column].type, sa.DateTime):
+                frame[column] = pd.to_datetime(frame[column]).dt.tz_localize("UTC")
+        return frame
+
+    def read_matches(self, table: sa.Table, where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Canonical match frame (see ``schema``) from ``raw_matches``, ``matches`` or ``fixtures``."""
+        columns = schema.FIXTURE_COLUMNS if table is fixtures else schema.MATCH_COLUMNS
+        frame = self.read(table, where)
+        return schema.conform(frame, columns)
+
+    def count(self, table: sa.Table, where: Mapping[str, Any] | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(table)
+        for key, value in (where or {}).items():
+            query = query.where(table.c[key] == value)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    # -- features ----------------------------------------------------------------------
+
+    def replace_features(self, frame: pd.DataFrame, feature_columns: Sequence[str]) -> int:
+        """Replace the whole ``features`` table (its columns follow the feature set)."""
+        table = _features_table(feature_columns)
+        with self.engine.begin() as conn:
+            table.drop(conn, checkfirst=True)
+            table.create(conn)
+            rows = records(frame, [c.name for c in table.columns])
+            if rows:
+                conn.execute(table.insert(), rows)
+        return len(rows)
+
+    def read_features(self) -> pd.DataFrame:
+        table = sa.Table("features", sa.MetaData(), schema=self.db_schema, autoload_with=self.engine)
+        return self.read(table)
+
+    def table_names(self) -> list[str]:
+        return sa.inspect(self.engine).get_table_names(schema=self.db_schema)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the CLI, Dagster runs and readers share the file; NORMAL sync is safe with WAL.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
