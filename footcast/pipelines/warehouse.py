@@ -99,6 +99,25 @@ predictions = sa.Table(
     sa.Index("ix_predictions_version", "publish_version"),
 )
 
+# Every distinct version of a fetched URL's bytes (see pipelines/http_client.py). The newest
+# confirmed version of a URL is the row with the latest ``last_checked_at``; ``fetched_at`` is
+# when those exact bytes were first downloaded, and rows are never deleted, so a raw row's
+# (url, content_hash) lineage always resolves to its bytes.
+http_archive = sa.Table(
+    "http_archive",
+    METADATA,
+    sa.Column("url", sa.Text(), primary_key=True),
+    sa.Column("content_hash", sa.String(64), primary_key=True),  # sha256 hex of content
+    sa.Column("status", sa.Integer(), nullable=False),
+    sa.Column("content", sa.LargeBinary(), nullable=False),
+    sa.Column("etag", sa.Text()),
+    sa.Column("last_modified", sa.Text()),
+    sa.Column("content_type", sa.Text()),
+    sa.Column("fetched_at", sa.DateTime(), nullable=False),
+    sa.Column("last_checked_at", sa.DateTime(), nullable=False),
+    sa.Index("ix_http_archive_url_checked", "url", "last_checked_at"),
+)
+
 
 def _features_table(feature_columns: Sequence[str]) -> sa.Table:
     return sa.Table(
@@ -189,7 +208,7 @@ class Warehouse:
         if conn is None:
             with self.engine.begin() as own:
                 return self.replace_partition(table, where, frame, own)
-        condition = sa.and_(*[table.c[k] == v for k, v in where.items()])
+        condition = sa.and_(sa.true(), *[table.c[k] == v for k, v in where.items()])
         conn.execute(table.delete().where(condition))
         rows = records(frame, [c.name for c in table.columns])
         if rows:

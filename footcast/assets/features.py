@@ -1,0 +1,43 @@
+"""Features layer: point-in-time features of every played match and upcoming fixture."""
+
+from __future__ import annotations
+
+import time
+
+import dagster as dg
+
+from footcast.models import features as feature_builder
+from footcast.pipelines.resources import WarehouseResource
+from footcast.pipelines.warehouse import fixtures as fixtures_table
+from footcast.pipelines.warehouse import matches as matches_table
+
+
+@dg.asset(
+    group_name="features",
+    kinds={"python", "sql"},
+    deps=["matches", "fixtures"],
+    description="Point-in-time features (ratings, form, market) of every validated match and upcoming "
+    "fixture, computed from strictly earlier matches only. Stored in the `features` table.",
+)
+def features(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    store = warehouse.get()
+    started = time.perf_counter()
+    history = store.read_matches(matches_table)
+    upcoming = store.read_matches(fixtures_table)
+    frame = feature_builder.build_features(history, upcoming)
+    frame["feature_set_version"] = feature_builder.FEATURE_SET_VERSION
+    rows = store.replace_features(frame, feature_builder.FEATURE_COLUMNS)
+    seconds = time.perf_counter() - started
+    null_share = frame[list(feature_builder.FEATURE_COLUMNS)].isna().mean().round(4)
+    context.log.info(f"{rows} feature rows ({len(upcoming)} fixtures) in {seconds:.1f}s")
+    return dg.MaterializeResult(
+        metadata={
+            "rows": rows,
+            "played_rows": int(frame["played"].sum()),
+            "fixture_rows": int((~frame["played"].astype(bool)).sum()),
+            "columns": len(feature_builder.FEATURE_COLUMNS),
+            "feature_set_version": feature_builder.FEATURE_SET_VERSION,
+            "build_seconds": round(seconds, 2),
+            "null_share": dg.MetadataValue.json(null_share.to_dict()),
+        }
+    )

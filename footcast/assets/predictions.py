@@ -1,0 +1,94 @@
+"""Predictions layer: the champion scores upcoming fixtures; a batch is kept and published to Redis."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from footcast import config
+from footcast.models import features as feature_builder
+from footcast.pipelines import predicting, redis_store
+from footcast.pipelines.resources import MlflowResource, RedisResource, WarehouseResource
+from footcast.pipelines.warehouse import predictions as predictions_table
+
+
+@dg.asset(
+    group_name="predictions",
+    kinds={"python", "sql"},
+    deps=["model", "features"],
+    description="Home/draw/away probabilities of every upcoming fixture from the champion model. Each "
+    "materialization appends a new batch (publish version) to the `predictions` table.",
+)
+def predictions(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    mlflow_tracking: MlflowResource,
+) -> dg.MaterializeResult:
+    champion = mlflow_tracking.champion()
+    if champion is None:
+        raise dg.Failure("no champion model is registered in MLflow yet: materialize `model` first")
+    store = warehouse.get()
+    frame = store.read_features()
+    classifier = mlflow_tracking.load_model(champion.version)
+    version = redis_store.new_version(config.now())
+    batch = predicting.score_fixtures(
+        frame,
+        classifier,
+        champion.feature_columns,
+        now=config.now(),
+        model_name=mlflow_tracking.registered_model_name,
+        model_version=champion.version,
+        feature_set_version=champion.feature_set_version or feature_builder.FEATURE_SET_VERSION,
+        publish_version=version,
+    )
+    with store.engine.begin() as conn:
+        rows = store.replace_partition(predictions_table, {"publish_version": version}, batch, conn)
+    context.log.info(f"batch {version}: {rows} predictions from model version {champion.version}")
+    return dg.MaterializeResult(
+        metadata={
+            "publish_version": version,
+            "rows": rows,
+            "model_version": champion.version,
+            "leagues": ", ".join(sorted(batch["league"].unique())),
+            "first_kickoff": str(batch["kickoff"].min()) if rows else "",
+            "preview": dg.MetadataValue.json(
+                batch.head(10)[["home_team", "away_team", "kickoff", "p_home", "p_draw", "p_away"]]
+                .round(3).astype({"kickoff": "string"}).to_dict("records")
+            ),
+        }
+    )
+
+
+class PublishConfig(dg.Config):
+    # Empty: the newest batch in the warehouse.
+    publish_version: str = ""
+
+
+@dg.asset(
+    group_name="predictions",
+    kinds={"redis"},
+    deps=[predictions],
+    description="The newest prediction batch published to Redis: keys written first, then the current "
+    "pointer switched atomically, so readers never see a half-written batch.",
+)
+def published_predictions(
+    context: dg.AssetExecutionContext,
+    config: PublishConfig,
+    warehouse: WarehouseResource,
+    redis: RedisResource,
+) -> dg.MaterializeResult:
+    store = warehouse.get()
+    version = config.publish_version or predicting.latest_version(store)
+    if not version:
+        raise dg.Failure("no prediction batch in the warehouse: materialize `predictions` first")
+    batch = predicting.read_batch(store, version)
+    result = redis.store().publish(batch, version=version)
+    context.log.info(f"published {result.count} predictions as {version} (previous {result.previous_version})")
+    return dg.MaterializeResult(
+        metadata={
+            "publish_version": result.version,
+            "rows": result.count,
+            "previous_version": result.previous_version or "",
+            "chunks": result.chunks,
+            "expired_versions": ", ".join(result.expired_versions),
+        }
+    )

@@ -1,0 +1,246 @@
+"""The `footcast` command line. Every command that does work runs it through Dagster, in the
+same instance (DAGSTER_HOME) the UI reads, so `dagster dev` shows the runs afterwards.
+
+Exit codes: 0 success, 1 the work failed (one line naming what and why), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+REPO_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
+
+
+class CommandError(Exception):
+    """A failure to report as one line with exit code 1."""
+
+
+def prepare_environment() -> Path:
+    """FOOTCAST_HOME and DAGSTER_HOME (under it by default), with the instance config in place."""
+    from footcast import config
+
+    home = config.home()
+    os.environ["FOOTCAST_HOME"] = str(home)
+    dagster_home = config.dagster_home()
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    instance_yaml = dagster_home / "dagster.yaml"
+    if not instance_yaml.exists() and REPO_DAGSTER_YAML.exists():
+        shutil.copyfile(REPO_DAGSTER_YAML, instance_yaml)
+    return home
+
+
+def _instance():
+    import dagster as dg
+
+    return dg.DagsterInstance.get()
+
+
+def run_job(job_name: str, label: str, partition_key=None, run_config=None) -> float:
+    """Execute a job of the code location in-process, recorded in the instance; returns seconds."""
+    import dagster as dg
+
+    from footcast.pipelines.definitions import defs
+
+    started = time.perf_counter()
+    job = defs.resolve_job_def(job_name)
+    try:
+        result = job.execute_in_process(
+            instance=_instance(), partition_key=partition_key, run_config=run_config, raise_on_error=False
+        )
+    except dg.DagsterError as exc:
+        raise CommandError(f"{label}: {exc}") from exc
+    if not result.success:
+        raise CommandError(f"{label}: {_failure_message(result)}")
+    return time.perf_counter() - started
+
+
+def _failure_message(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            while error.cause is not None and error.message.startswith("Error occurred while executing"):
+                error = error.cause
+            return f"step {event.step_key} failed: {error.message.strip().splitlines()[0]}"
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed and evaluation.blocking:
+                return f"blocking check {evaluation.check_name} failed on {evaluation.asset_key.to_user_string()}"
+    return f"run {result.run_id} did not succeed"
+
+
+# -- commands --------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from footcast.models import simulator
+    from footcast.pipelines import partitions
+
+    home = prepare_environment()
+    leagues = list(simulator.SIMULATED_LEAGUES)
+    last = partitions.current_season()
+    seasons = list(range(last - args.seasons + 1, last + 1))
+    print(f"footcast demo: {len(leagues)} simulated leagues x {len(seasons)} seasons in {home}")
+    started = time.perf_counter()
+    for season in seasons:
+        for league in leagues:
+            seconds = run_job("ingest", f"ingest {league} {season}", partitions.partition_key(league, season))
+            print(f"  raw + validated {league} {season}/{(season + 1) % 100:02d}  ({seconds:.1f}s)")
+    seconds = run_job("predict", "fixtures -> features -> model -> predictions -> redis")
+    print(f"  fixtures -> features -> model -> predictions -> redis  ({seconds:.1f}s)")
+    store = _prediction_store()
+    meta = store.meta()
+    upcoming = store.by_kickoff(_now(), _now() + timedelta(days=365), limit=args.show)
+    print(f"\npublished version {meta['version']} ({meta['count']} predictions, model {meta['model_version']});"
+          f" the next {len(upcoming)} from Redis:")
+    _print_predictions(upcoming)
+    print(f"\ndone in {time.perf_counter() - started:.0f}s. Try: footcast lookup {upcoming[0]['match_id']}"
+          if upcoming else "")
+    print(f"Dagster UI: DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev -w workspace.yaml")
+    return EXIT_OK
+
+
+def _now():
+    from footcast import config
+
+    return config.now()
+
+
+def _prediction_store():
+    from footcast import config
+    from footcast.pipelines import redis_store
+
+    url = config.redis_url()
+    client = redis_store.connect(url, config.embedded_redis_path())
+    return redis_store.PredictionStore(
+        client,
+        prefix=os.environ.get("FOOTCAST_REDIS_PREFIX", "footcast"),
+        description=redis_store.redact_url(url) if url else "embedded redis",
+        max_attempts=2,
+    )
+
+
+def _print_predictions(rows: list[dict]) -> None:
+    if not rows:
+        print("  (none)")
+        return
+    print(f"  {'match_id':16}  {'league':6} {'kickoff (UTC)':16}  {'home':>22} - {'away':22}  "
+          f"{'P(home)':>7} {'P(draw)':>7} {'P(away)':>7}")
+    for row in rows:
+        print(
+            f"  {row['match_id']:16}  {row['league']:6} {row['kickoff'][:16].replace('T', ' '):16}  "
+            f"{row['home_team'][:22]:>22} - {row['away_team'][:22]:22}  "
+            f"{row['p_home']:7.3f} {row['p_draw']:7.3f} {row['p_away']:7.3f}"
+        )
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    import redis as redis_lib
+
+    from footcast.models import teams
+    from footcast.pipelines.redis_store import NotPublishedError
+
+    prepare_environment()
+    store = _prediction_store()
+    try:
+        if args.match_id:
+            row = store.get(args.match_id)
+            if row is None:
+                raise CommandError(f"no prediction for match id {args.match_id!r} in the published version")
+            rows = [row]
+        elif args.team:
+            known = store.teams()
+            team = teams.resolve_team(args.team, known)
+            if team is None:
+                raise CommandError(f"unknown team {args.team!r}: no published prediction involves it")
+            rows = store.by_team(team)
+        else:
+            rows = store.by_league_date(args.league, args.date)
+            if not rows:
+                leagues = store.leagues()
+                if args.league not in leagues:
+                    raise CommandError(f"unknown league {args.league!r}; published leagues: {', '.join(leagues)}")
+    except NotPublishedError as exc:
+        raise CommandError(f"{exc}: run `footcast run` or `footcast demo` first") from exc
+    except redis_lib.RedisError as exc:
+        raise CommandError(f"Redis ({store.description}) is unreachable: {exc}") from exc
+    if args.json:
+        print(json.dumps(rows, indent=2, sort_keys=True))
+    else:
+        _print_predictions(rows)
+    return EXIT_OK
+
+
+# -- parser ----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="footcast",
+        description="Football match prediction as a Dagster code location.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="run the whole pipeline offline on simulated leagues, then "
+                               "print predictions looked up from Redis")
+    demo.add_argument("--seasons", type=int, default=6, help="simulated seasons to ingest (default 6)")
+    demo.add_argument("--show", type=int, default=10, help="predictions to print (default 10)")
+    demo.set_defaults(handler=cmd_demo)
+
+    lookup = commands.add_parser("lookup", help="read published predictions from Redis")
+    target = lookup.add_mutually_exclusive_group(required=True)
+    target.add_argument("match_id", nargs="?", help="one match id")
+    target.add_argument("--team", help="a team's fixtures (any alias; case and accent insensitive)")
+    target.add_argument("--league", help="a league's fixtures on --date")
+    lookup.add_argument("--date", help="UK-local date YYYY-MM-DD (with --league)")
+    lookup.add_argument("--json", action="store_true", help="print JSON")
+    lookup.set_defaults(handler=cmd_lookup)
+    return parser
+
+
+def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.command == "lookup":
+        if args.league and not args.date:
+            parser.error("--league needs --date YYYY-MM-DD")
+        if args.date and not args.league:
+            parser.error("--date goes with --league")
+        if args.date:
+            from datetime import date
+
+            try:
+                date.fromisoformat(args.date)
+            except ValueError:
+                parser.error(f"--date {args.date!r} is not a date (YYYY-MM-DD)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _validate(parser, args)
+    try:
+        return args.handler(args)
+    except CommandError as exc:
+        if args.debug:
+            raise
+        print(f"footcast {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+    except Exception as exc:  # one clear line, not a traceback, unless --debug
+        if args.debug:
+            raise
+        print(f"footcast {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

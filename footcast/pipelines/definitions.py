@@ -1,0 +1,64 @@
+"""The footcast code location: one Definitions object with every asset, check, job and resource."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from footcast import config
+from footcast.assets import features, model, predictions, raw, validated
+from footcast.pipelines.resources import (
+    FootballDataResource,
+    MlflowResource,
+    RedisResource,
+    WarehouseResource,
+    env_or,
+)
+
+INGEST_ASSETS = [raw.raw_matches, validated.matches]
+PREDICT_ASSETS = [
+    raw.fixtures,
+    features.features,
+    model.model,
+    predictions.predictions,
+    predictions.published_predictions,
+]
+
+ingest_job = dg.define_asset_job(
+    "ingest",
+    selection=dg.AssetSelection.assets(*INGEST_ASSETS),
+    partitions_def=raw.SEASON_LEAGUE,
+    description="raw -> validated for one league-season partition",
+)
+predict_job = dg.define_asset_job(
+    "predict",
+    selection=dg.AssetSelection.assets(*PREDICT_ASSETS),
+    description="fixtures -> features -> model -> predictions -> Redis",
+)
+
+
+def resources() -> dict[str, dg.ConfigurableResource]:
+    """Resources from the environment (EnvVar when set), embedded defaults otherwise."""
+    warehouse = WarehouseResource(
+        url=env_or("FOOTCAST_WAREHOUSE_URL", config.warehouse_url()),
+        db_schema=env_or("FOOTCAST_WAREHOUSE_SCHEMA", ""),
+    )
+    return {
+        "warehouse": warehouse,
+        "redis": RedisResource(url=env_or("FOOTCAST_REDIS_URL", ""), prefix=env_or("FOOTCAST_REDIS_PREFIX", "footcast")),
+        "mlflow_tracking": MlflowResource(tracking_uri=env_or("MLFLOW_TRACKING_URI", config.mlflow_tracking_uri())),
+        "football_data_source": FootballDataResource(
+            base_url=env_or("FOOTCAST_FOOTBALL_DATA_URL", config.football_data_url()),
+            warehouse=warehouse,
+        ),
+    }
+
+
+def build_definitions() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[*INGEST_ASSETS, *PREDICT_ASSETS],
+        jobs=[ingest_job, predict_job],
+        resources=resources(),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,122 @@
+"""Sources behind the canonical schema: which source serves a league, and fetching from it.
+
+A league's source comes from the league registry (``partitions.LEAGUES``): football-data.co.uk
+for the real divisions, the simulator for SIM leagues. Both return canonical frames with
+lineage, so the layers above never know which source a row came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from footcast import config
+from footcast.models import schema, simulator
+from footcast.models.football_data import parse_fixtures, parse_results
+from footcast.pipelines import partitions
+from footcast.pipelines.http_client import NotFoundError
+
+if TYPE_CHECKING:
+    from footcast.pipelines.resources import FootballDataResource
+
+# How often a season still in progress (or the fixtures list) is re-checked at the source.
+IN_PROGRESS_MAX_AGE = timedelta(hours=1)
+
+
+class NoSuchSeasonError(LookupError):
+    """The source does not publish this league-season (e.g. HTTP 404)."""
+
+
+@dataclass
+class Fetched:
+    frame: pd.DataFrame
+    source: str
+    url: str
+    origin: str  # "network" | "archive" | "not-modified" | "simulated"
+    content_hash: str = ""
+    size_bytes: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, Any]:
+        kickoffs = self.frame["kickoff"] if len(self.frame) else pd.Series(dtype="datetime64[ns, UTC]")
+        return {
+            "source": self.source,
+            "url": self.url,
+            "origin": self.origin,
+            "content_hash": self.content_hash,
+            "bytes": self.size_bytes,
+            "first_kickoff": str(kickoffs.min().date()) if len(kickoffs) else "",
+            "last_kickoff": str(kickoffs.max().date()) if len(kickoffs) else "",
+            **self.extra,
+        }
+
+
+def results_url(base_url: str, league_code: str, season: int) -> str:
+    return f"{base_url}/mmz4281/{schema.season_code(season)}/{league_code}.csv"
+
+
+def fixtures_url(base_url: str) -> str:
+    return f"{base_url}/fixtures.csv"
+
+
+def fetch_results(
+    league_code: str, season: int, scraper: FootballDataResource, force: bool = False
+) -> Fetched:
+    """Played matches of one league-season from the league's source."""
+    league = partitions.league(league_code)
+    if league.source == "simulator":
+        played, _upcoming = simulator.simulate_partition(league_code, season, as_of=config.now())
+        return Fetched(played, "simulator", f"simulator://{league_code}/{schema.season_key(season)}", "simulated",
+                       content_hash=str(played["content_hash"].iloc[0]) if len(played) else "")
+    url = results_url(scraper.base_url, league_code, season)
+    # A completed season is immutable: served from the archive, never downloaded twice.
+    max_age = None if partitions.is_completed(season) else IN_PROGRESS_MAX_AGE
+    partition = f"{league_code}|{schema.season_key(season)}"
+    try:
+        response = scraper.client().fetch(url, partition=partition, max_age=max_age, force=force)
+    except NotFoundError as exc:
+        raise NoSuchSeasonError(
+            f"no such season: {url} answered {exc.cause} for partition {partition}"
+        ) from exc
+    frame = parse_results(
+        response.content, league=league_code, season=season, source_url=url, content_hash=response.content_hash
+    )
+    frame["fetched_at"] = response.fetched_at
+    return Fetched(frame, "football-data", url, response.origin, response.content_hash, len(response.content),
+                   {"requests_made": response.requests_made})
+
+
+def fetch_fixtures(league_codes: list[str], scraper: FootballDataResource) -> Fetched:
+    """Upcoming fixtures of the given leagues from their sources."""
+    frames: list[pd.DataFrame] = []
+    origins: list[str] = []
+    urls: list[str] = []
+    content_hash, size = "", 0
+    simulated = [c for c in league_codes if partitions.league(c).source == "simulator"]
+    scraped = [c for c in league_codes if partitions.league(c).source == "football-data"]
+    season = partitions.current_season()
+    for code in simulated:
+        _played, upcoming = simulator.simulate_partition(code, season, as_of=config.now())
+        frames.append(upcoming)
+        origins.append("simulated")
+        urls.append(f"simulator://{code}/{schema.season_key(season)}")
+    if scraped:
+        url = fixtures_url(scraper.base_url)
+        response = scraper.client().fetch(url, partition="fixtures", max_age=IN_PROGRESS_MAX_AGE)
+        parsed = parse_fixtures(response.content, source_url=url, content_hash=response.content_hash)
+        frames.append(parsed[parsed["league"].isin(scraped)])
+        origins.append(response.origin)
+        urls.append(url)
+        content_hash, size = response.content_hash, len(response.content)
+    frame = (
+        schema.conform(pd.concat(frames, ignore_index=True), schema.FIXTURE_COLUMNS)
+        if frames
+        else schema.empty_frame(schema.FIXTURE_COLUMNS)
+    )
+    frame["fetched_at"] = pd.Timestamp(config.now())
+    return Fetched(frame, "+".join(sorted(set(origins))) or "none", " ".join(urls), "+".join(origins),
+                   content_hash, size)
+

