@@ -1,0 +1,59 @@
+"""Partition writes replace exactly one partition, atomically, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from footcast.models import schema
+from footcast.pipelines.warehouse import matches, raw_matches
+
+
+def rows(league: str, season: int, n: int, goals: int = 1) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "league": league,
+            "season": season,
+            "home_team": [f"Home {i}" for i in range(n)],
+            "away_team": [f"Away {i}" for i in range(n)],
+            "kickoff": pd.date_range(f"{season}-08-10 14:00", periods=n, freq="D", tz="UTC"),
+            "kickoff_time_known": True,
+            "fthg": goals,
+            "ftag": 0,
+            "ftr": "H",
+            "odds_b365_open_h": 1.9,
+        }
+    )
+    frame["match_id"] = [schema.make_match_id(league, season, h, a)
+                         for h, a in zip(frame["home_team"], frame["away_team"], strict=True)]
+    return schema.conform(frame)
+
+
+def test_replace_partition_touches_only_that_partition(warehouse):
+    warehouse.replace_partition(raw_matches, {"league": "E0", "season": 2023}, rows("E0", 2023, 5))
+    warehouse.replace_partition(raw_matches, {"league": "E0", "season": 2022}, rows("E0", 2022, 3))
+    warehouse.replace_partition(raw_matches, {"league": "E0", "season": 2023}, rows("E0", 2023, 2, goals=4))
+    assert warehouse.count(raw_matches, {"league": "E0", "season": 2022}) == 3
+    back = warehouse.read_matches(raw_matches, {"league": "E0", "season": 2023})
+    assert len(back) == 2 and back["fthg"].tolist() == [4, 4]
+    assert str(back["kickoff"].dt.tz) == "UTC"
+    assert back["kickoff"].iloc[0] == pd.Timestamp("2023-08-10 14:00", tz="UTC")
+    assert back["odds_b365_open_h"].iloc[0] == pytest.approx(1.9)
+    assert back["odds_ps_open_h"].isna().all()
+
+
+def test_failed_partition_write_leaves_previous_version_intact(warehouse):
+    where = {"league": "D1", "season": 2020}
+    warehouse.replace_partition(matches, where, rows("D1", 2020, 4))
+    bad = pd.concat([rows("D1", 2020, 3), rows("D1", 2020, 1)])  # duplicate match_id: unique index
+    with pytest.raises(sa.exc.IntegrityError):
+        warehouse.replace_partition(matches, where, bad)
+    assert warehouse.count(matches, where) == 4
+
+
+def test_rerun_is_idempotent(warehouse):
+    where = {"league": "SIM1", "season": 2024}
+    for _ in range(2):
+        warehouse.replace_partition(matches, where, rows("SIM1", 2024, 6))
+    assert warehouse.count(matches, where) == 6
