@@ -116,15 +116,22 @@ def season_code(season: int) -> str:
 
 
 def season_window(season: int) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """UTC bounds [start, end) of a season: July 1st to the next July 1st, UK local."""
+    """UTC bounds [start, end) a season's matches may fall in: July 1st to August 1st of the next
+    year, UK local. Seasons overrun into July (2019/20 finished in late July 2020), so windows of
+    consecutive seasons overlap by a month; which season a row belongs to comes from its source."""
     start = pd.Timestamp(datetime(season, 7, 1, tzinfo=UK)).tz_convert("UTC")
-    end = pd.Timestamp(datetime(season + 1, 7, 1, tzinfo=UK)).tz_convert("UTC")
+    end = pd.Timestamp(datetime(season + 1, 8, 1, tzinfo=UK)).tz_convert("UTC")
     return start, end
 
 
-def make_match_id(league: str, season: int, home_team: str, away_team: str) -> str:
-    """Deterministic id of a league match (see module docstring)."""
-    raw = f"{league}|{season}|{home_team}|{away_team}".encode()
+def make_match_id(league: str, season: int, home_team: str, away_team: str, leg: int = 1) -> str:
+    """Deterministic id of a league match (see module docstring).
+
+    ``leg`` numbers the meetings of the same home/away pair in one league season, in kickoff
+    order (Scottish leagues play each pair up to four times); the first keeps the plain id.
+    """
+    raw = f"{league}|{season}|{home_team}|{away_team}" + (f"|{leg}" if leg > 1 else "")
+    raw = raw.encode()
     return hashlib.sha1(raw).hexdigest()[:16]
 
 
@@ -142,17 +149,20 @@ def empty_frame(columns: tuple[str, ...] = MATCH_COLUMNS) -> pd.DataFrame:
 
 def conform(frame: pd.DataFrame, columns: tuple[str, ...] = MATCH_COLUMNS) -> pd.DataFrame:
     """Return ``frame`` with exactly ``columns`` (missing ones added as nulls) and canonical dtypes."""
-    out = pd.DataFrame(index=frame.index)
+    frame = frame.reset_index(drop=True)
+    missing = pd.Series(pd.NA, index=frame.index, dtype="object")
+    data = {}
     for column in columns:
-        values = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index)
+        values = frame[column] if column in frame.columns else missing
         if column == "kickoff":
-            out[column] = pd.to_datetime(values, utc=True)
+            data[column] = pd.to_datetime(values, utc=True)
         elif column == "kickoff_time_known":
-            out[column] = values.astype("boolean")
+            data[column] = values.astype("boolean")
         elif column in INT_COLUMNS:
-            out[column] = pd.to_numeric(values, errors="coerce").astype("Int64")
+            data[column] = pd.to_numeric(values, errors="coerce").astype("Int64")
         elif column in FLOAT_COLUMNS:
-            out[column] = pd.to_numeric(values, errors="coerce").astype("float64")
+            data[column] = pd.to_numeric(values, errors="coerce").astype("float64")
         else:
-            out[column] = values.astype("string")
-    return out.reset_index(drop=True)
+            data[column] = values.astype("string")
+    # Build the frame once: inserting columns one at a time is slow for ~90 columns.
+    return pd.DataFrame(data, index=frame.index)
