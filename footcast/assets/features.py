@@ -1,6 +1,5 @@
 """Features layer: point-in-time features of every played match and upcoming fixture."""
 
-from __future__ import annotations
 
 import time
 

@@ -1,6 +1,5 @@
 """Model layer: XGBoost trained on the features, tracked in MLflow, promoted only when better."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Predictions layer: the champion scores upcoming fixtures; a batch is kept and published to Redis."""
 
-from __future__ import annotations
 
 import dagster as dg
 

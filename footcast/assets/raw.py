@@ -1,6 +1,5 @@
 """Raw layer: source files of one league-season, parsed to canonical rows with lineage."""
 
-from __future__ import annotations
 
 import dagster as dg
 

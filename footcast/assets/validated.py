@@ -1,6 +1,5 @@
 """Validated layer: the Great Expectations suite routes each raw row to `matches` or `quarantine`."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -51,9 +51,12 @@ def run_job(job_name: str, label: str, partition_key=None, run_config=None) -> f
 
     started = time.perf_counter()
     job = defs.resolve_job_def(job_name)
+    # The CLI prints its own progress; the run's full event log is in the instance (UI).
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     try:
         result = job.execute_in_process(
-            instance=_instance(), partition_key=partition_key, run_config=run_config, raise_on_error=False
+            instance=_instance(), partition_key=partition_key, run_config={**quiet, **(run_config or {})},
+            raise_on_error=False,
         )
     except dg.DagsterError as exc:
         raise CommandError(f"{label}: {exc}") from exc

@@ -5,7 +5,6 @@ the value never shows in the UI or logs) and falls back to the embedded default 
 FOOTCAST_HOME.
 """
 
-from __future__ import annotations
 
 import os
 import threading
@@ -144,7 +143,7 @@ class FootballDataResource(dg.ConfigurableResource):
     """football-data.co.uk (or a mirror) through the shared, polite, archiving HTTP client."""
 
     base_url: str
-    warehouse: dg.ResourceDependency[WarehouseResource]
+    warehouse: WarehouseResource
     # Requests per second per host; 0 means the client default (FOOTCAST_HTTP_RATE, else 1/s).
     rate_per_host: float = 0.0
     connect_timeout: float = 10.0

@@ -15,12 +15,12 @@ def match_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
     """Specs for every check of the match suite; blocking ones stop downstream assets on failure."""
     return [
         dg.AssetCheckSpec(
-            name=name,
+            name=spec.name,
             asset=asset,
-            description=description,
-            blocking=severity == "blocking",
+            description=f"[{spec.severity}] {spec.description}",
+            blocking=spec.severity == suites.BLOCKING,
         )
-        for name, (severity, description) in suites.CHECKS.items()
+        for spec in suites.CHECK_SPECS
     ]
 
 
