@@ -7,7 +7,7 @@ at a fresh home by changing the environment.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 DEFAULT_FOOTBALL_DATA_URL = "https://www.football-data.co.uk"
@@ -56,5 +56,5 @@ def now() -> datetime:
     pinned = os.environ.get("FOOTCAST_NOW")
     if pinned:
         moment = datetime.fromisoformat(pinned)
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return datetime.now(timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.now(UTC)

@@ -35,8 +35,13 @@ def footcast_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "footcast-home"
     monkeypatch.setenv("FOOTCAST_HOME", str(home))
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
-    for variable in ("FOOTCAST_WAREHOUSE_URL", "FOOTCAST_WAREHOUSE_SCHEMA", "FOOTCAST_REDIS_URL",
-                     "FOOTCAST_REDIS_PREFIX", "MLFLOW_TRACKING_URI"):
+    for variable in (
+        "FOOTCAST_WAREHOUSE_URL",
+        "FOOTCAST_WAREHOUSE_SCHEMA",
+        "FOOTCAST_REDIS_URL",
+        "FOOTCAST_REDIS_PREFIX",
+        "MLFLOW_TRACKING_URI",
+    ):
         monkeypatch.delenv(variable, raising=False)
     (home / "dagster").mkdir(parents=True)
     return home

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 NOW = "2026-11-29T12:00:00+00:00"
 
 
-@pytest.fixture(params=["embedded", "real"])
+# The embedded defaults are exercised end to end by the CLI demo test (tests/test_cli.py).
+@pytest.fixture(params=["real"])
 def pipeline_env(request, footcast_home, monkeypatch, tmp_path):
     """Environment for a fresh code location: embedded defaults, or real Postgres and Redis."""
     from tests.conftest import require_service, unique_name
@@ -48,27 +49,37 @@ def test_all_layers_end_to_end(pipeline_env, footcast_home):
 
     from footcast.pipelines import partitions
     from footcast.pipelines.definitions import build_definitions
-    from footcast.pipelines.warehouse import fixtures, matches, predictions, raw_matches, quarantine
+    from footcast.pipelines.warehouse import fixtures, matches, predictions, quarantine, raw_matches
 
     defs = build_definitions()
     instance = dg.DagsterInstance.get()
     ingest = defs.resolve_job_def("ingest")
     for league in ("SIM1", "SIM2"):
         for season in (2024, 2025, 2026):
-            result = ingest.execute_in_process(instance=instance, partition_key=partitions.partition_key(league, season))
+            result = ingest.execute_in_process(
+                instance=instance, partition_key=partitions.partition_key(league, season)
+            )
             assert result.success
             checks = result.get_asset_check_evaluations()
             assert checks and all(c.passed for c in checks if c.severity == dg.AssetCheckSeverity.ERROR)
     result = defs.resolve_job_def("predict").execute_in_process(instance=instance)
     assert result.success
 
-    resources = defs.resources
+    # Resources as the runs saw them (EnvVar values resolved from the environment).
+    resources = {
+        name: r.process_config_and_initialize()
+        for name, r in defs.resources.items()
+        if name in ("warehouse", "redis")
+    }
     warehouse = resources["warehouse"].get()
     for league in ("SIM1", "SIM2"):
         raw = warehouse.count(raw_matches, {"league": league, "season": 2025})
         assert raw == 380
-        assert warehouse.count(matches, {"league": league, "season": 2025}) + warehouse.count(
-            quarantine, {"league": league, "season": 2025}) == raw
+        assert (
+            warehouse.count(matches, {"league": league, "season": 2025})
+            + warehouse.count(quarantine, {"league": league, "season": 2025})
+            == raw
+        )
     upcoming = warehouse.read(fixtures)
     assert len(upcoming) > 100 and (upcoming["kickoff"] > pd.Timestamp(NOW)).all()
 

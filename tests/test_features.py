@@ -283,6 +283,13 @@ def _before(out: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFrame:
     return out[out["kickoff"] < cut]
 
 
+def _at(out: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFrame:
+    return out[out["kickoff"] == cut]
+
+
+NON_MARKET = [c for c in F.FEATURE_COLUMNS if not c.startswith("market_")]
+
+
 @PROPERTY_SETTINGS
 @given(
     seed=st.integers(0, 60),
@@ -296,6 +303,9 @@ def test_leakage_changing_the_future_changes_no_earlier_feature(seed, where, exa
     base = F.build_features(matches)
     changed = F.build_features(_mutate_from(matches, cut, mutation))
     assert_same_rows(_before(base, cut), _before(changed, cut))
+    # rows kicking off exactly at T do not see results at T either (simultaneous matches);
+    # only their market features, computed from their own (changed) prices, may differ
+    assert_same_rows(_at(base, cut), _at(changed, cut), KEYS + list(NON_MARKET))
 
 
 @PROPERTY_SETTINGS
@@ -338,6 +348,9 @@ def test_leakage_deleting_or_adding_future_matches_changes_no_earlier_feature(
     base = F.build_features(matches)
     changed = F.build_features(edited, fixtures)
     assert_same_rows(_before(base, cut), _before(changed, cut))
+    at_t = _at(changed, cut)
+    kept_at_t = by_id(_at(base, cut)).reindex(at_t["match_id"]).dropna(subset=["match_id"])
+    assert_same_rows(kept_at_t, by_id(at_t).loc[kept_at_t["match_id"]], KEYS + list(F.FEATURE_COLUMNS))
 
 
 @PROPERTY_SETTINGS

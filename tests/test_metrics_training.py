@@ -39,9 +39,18 @@ def synthetic_features(n_seasons: int = 4, per_season: int = 300, seed: int = 1)
         p_home = 1 / (1 + np.exp(-(0.3 + strength)))
         result = np.where(u < p_home * 0.8, "H", np.where(u < p_home * 0.8 + 0.25, "D", "A"))
         for i in range(per_season):
-            rows.append({"match_id": f"{season}-{i}", "league": "SIM1", "season": season,
-                         "kickoff": pd.Timestamp(f"{season}-09-01", tz="UTC") + pd.Timedelta(hours=i),
-                         "played": True, "result": result[i], "x1": strength[i], "x2": rng.normal()})
+            rows.append(
+                {
+                    "match_id": f"{season}-{i}",
+                    "league": "SIM1",
+                    "season": season,
+                    "kickoff": pd.Timestamp(f"{season}-09-01", tz="UTC") + pd.Timedelta(hours=i),
+                    "played": True,
+                    "result": result[i],
+                    "x1": strength[i],
+                    "x2": rng.normal(),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -56,10 +65,13 @@ def test_training_is_time_ordered_and_reproducible():
     assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-9) and (probs >= 0).all()
     # The informative feature must help: better than base rates on the validation season.
     valid = frame[frame["season"] == 2021]
-    base = np.tile(np.bincount(metrics.encode_results(frame[frame["season"] < 2021]["result"]), minlength=3)
-                   / 900, (len(valid), 1))
+    base = np.tile(
+        np.bincount(metrics.encode_results(frame[frame["season"] < 2021]["result"]), minlength=3) / 900,
+        (len(valid), 1),
+    )
     assert first.validation_metrics["rps"] < metrics.ranked_probability_score(
-        base, metrics.encode_results(valid["result"]))
+        base, metrics.encode_results(valid["result"])
+    )
 
 
 def test_empty_and_single_class_sets_fail_clearly():

@@ -91,7 +91,10 @@ def test_publish_against_a_dead_server_fails_clearly_without_touching_the_pointe
     store.publish(batch("v1"))
     dead = redis_store.PredictionStore(
         redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2),
-        prefix=store.prefix, max_attempts=2, backoff_max=0.05, description="redis://127.0.0.1:1",
+        prefix=store.prefix,
+        max_attempts=2,
+        backoff_max=0.05,
+        description="redis://127.0.0.1:1",
     )
     with pytest.raises(redis_store.PublishError, match=r"redis://127.0.0.1:1 failed after 2 attempts"):
         dead.publish(batch("v2"))

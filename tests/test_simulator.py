@@ -371,4 +371,6 @@ def test_simulate_history_size_and_uniqueness():
 
     small = simulate_history(1_000)
     assert abs(len(small) - 1_000) <= 190 and small["match_id"].is_unique
-    assert simulate_history(0).empty
+    empty = simulate_history(0)
+    assert empty.empty
+    _assert_canonical_dtypes(empty, schema.MATCH_COLUMNS)

@@ -25,8 +25,10 @@ def rows(league: str, season: int, n: int, goals: int = 1) -> pd.DataFrame:
             "odds_b365_open_h": 1.9,
         }
     )
-    frame["match_id"] = [schema.make_match_id(league, season, h, a)
-                         for h, a in zip(frame["home_team"], frame["away_team"], strict=True)]
+    frame["match_id"] = [
+        schema.make_match_id(league, season, h, a)
+        for h, a in zip(frame["home_team"], frame["away_team"], strict=True)
+    ]
     return schema.conform(frame)
 
 

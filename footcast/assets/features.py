@@ -1,6 +1,5 @@
 """Features layer: point-in-time features of every played match and upcoming fixture."""
 
-
 import time
 
 import dagster as dg
@@ -14,7 +13,7 @@ from footcast.pipelines.warehouse import matches as matches_table
 @dg.asset(
     group_name="features",
     kinds={"python", "sql"},
-    deps=["matches", "fixtures"],
+    deps=["validated_matches", "raw_fixtures"],
     description="Point-in-time features (ratings, form, market) of every validated match and upcoming "
     "fixture, computed from strictly earlier matches only. Stored in the `features` table.",
 )

@@ -1,6 +1,5 @@
 """Model layer: XGBoost trained on the features, tracked in MLflow, promoted only when better."""
 
-
 import dagster as dg
 
 from footcast.models import features as feature_builder
@@ -31,7 +30,9 @@ def model(
     mlflow_tracking: MlflowResource,
 ) -> dg.MaterializeResult:
     frame = warehouse.get().read_features()
-    columns = list(feature_builder.MODEL_FEATURES if config.market_features else feature_builder.NO_MARKET_FEATURES)
+    columns = list(
+        feature_builder.MODEL_FEATURES if config.market_features else feature_builder.NO_MARKET_FEATURES
+    )
     trained = training.train_model(
         frame, columns, seed=config.seed, validation_seasons=config.validation_seasons
     )
@@ -43,13 +44,17 @@ def model(
     champion_rps = None
     if champion is not None and set(champion.feature_columns) <= set(frame.columns):
         refit = training.train_model(
-            frame, champion.feature_columns, params=champion.params, seed=config.seed,
+            frame,
+            champion.feature_columns,
+            params=champion.params,
+            seed=config.seed,
             validation_seasons=config.validation_seasons,
         )
         champion_rps = refit.validation_metrics["rps"]
     promote = champion_rps is None or new_rps < champion_rps - config.promotion_margin
     decision = (
-        "promoted: no comparable champion" if champion_rps is None
+        "promoted: no comparable champion"
+        if champion_rps is None
         else f"{'promoted' if promote else 'kept champion'}: new RPS {new_rps:.5f} vs champion "
         f"{champion_rps:.5f} (margin {config.promotion_margin})"
     )

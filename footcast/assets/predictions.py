@@ -1,6 +1,5 @@
 """Predictions layer: the champion scores upcoming fixtures; a batch is kept and published to Redis."""
 
-
 import dagster as dg
 
 from footcast import config
@@ -51,7 +50,9 @@ def predictions(
             "first_kickoff": str(batch["kickoff"].min()) if rows else "",
             "preview": dg.MetadataValue.json(
                 batch.head(10)[["home_team", "away_team", "kickoff", "p_home", "p_draw", "p_away"]]
-                .round(3).astype({"kickoff": "string"}).to_dict("records")
+                .astype({"kickoff": "string"})
+                .round(3)
+                .to_dict("records")
             ),
         }
     )
@@ -81,7 +82,9 @@ def published_predictions(
         raise dg.Failure("no prediction batch in the warehouse: materialize `predictions` first")
     batch = predicting.read_batch(store, version)
     result = redis.store().publish(batch, version=version)
-    context.log.info(f"published {result.count} predictions as {version} (previous {result.previous_version})")
+    context.log.info(
+        f"published {result.count} predictions as {version} (previous {result.previous_version})"
+    )
     return dg.MaterializeResult(
         metadata={
             "publish_version": result.version,

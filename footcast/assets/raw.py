@@ -1,6 +1,5 @@
 """Raw layer: source files of one league-season, parsed to canonical rows with lineage."""
 
-
 import dagster as dg
 
 from footcast.pipelines import partitions, sources
@@ -19,7 +18,6 @@ SEASON_LEAGUE = partitions.season_league_partitions()
     # Every scraped partition takes a slot of the source host's pool, so backfills stay
     # polite whatever the run concurrency (the HTTP client also rate-limits per host).
     pool="football_data_host",
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
     description="Scraped/simulated results of one league-season in the canonical schema, with lineage "
     "(source URL, content hash, fetched at). Re-materializing replaces exactly this partition.",
 )
@@ -40,12 +38,12 @@ def raw_matches(
 @dg.asset(
     group_name="raw",
     kinds={"python", "sql"},
-    deps=["matches"],
+    deps=["validated_matches"],
     pool="football_data_host",
     description="Upcoming fixtures (with the odds published so far) of every league that has validated "
     "matches; a fixture that has a result in `matches` is no longer upcoming.",
 )
-def fixtures(
+def raw_fixtures(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     football_data_source: FootballDataResource,

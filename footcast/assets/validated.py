@@ -1,6 +1,5 @@
 """Validated layer: the Great Expectations suite routes each raw row to `matches` or `quarantine`."""
 
-
 import dagster as dg
 
 from footcast.assets.raw import SEASON_LEAGUE, raw_matches
@@ -18,12 +17,11 @@ class ValidationConfig(dg.Config):
     group_name="validated",
     kinds={"python", "sql"},
     deps=[raw_matches],
-    check_specs=checks.match_check_specs("matches"),
-    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=1),
+    check_specs=checks.match_check_specs("validated_matches"),
     description="Rows of `raw_matches` that pass every expectation of the match suite; failing rows go to "
     "`quarantine` with the failed expectations. raw rows = matches + quarantine, per partition.",
 )
-def matches(
+def validated_matches(
     context: dg.AssetExecutionContext, config: ValidationConfig, warehouse: WarehouseResource
 ):
     league_code, season = partitions.parse_partition_key(context.partition_key)

@@ -29,9 +29,9 @@ Ratings (formulas and constants in :mod:`footcast.models.ratings`):
 - ``elo_home``, ``elo_away``: Elo ratings (start 1500) before the match; ``elo_diff`` =
   home - away + home advantage; ``elo_p_home/draw/away``: Elo-implied probabilities
   (Davidson mapping of ``elo_diff``) = ``ELO_BASELINE_COLUMNS``. A team's first match of a
-  new season is rated after regressing 20% toward the mean of its (new) league; a team never
-  seen before starts at 1500, or, joining a league that already has a completed season of
-  history, 100 points below that league's current mean (promoted sides are weaker).
+  new season is rated after regressing 10% toward the mean of its (new) league; a team never
+  seen before starts at 1500, or, joining a league that already has an earlier season of
+  history, 50 points below that league's current mean (promoted sides are weaker).
 - ``pi_home_home`` (home team's home rating), ``pi_home_away`` (its away rating),
   ``pi_away_home``, ``pi_away_away``; ``pi_diff`` = pi_home_home - pi_away_away;
   ``pi_exp_gd``: the pi-rating expected goal difference. New teams start at 0.
@@ -173,7 +173,6 @@ _ROW_COLUMNS: tuple[str, ...] = (
     "fthg",
     "ftag",
 ) + _SHOT_COLUMNS
-_ODDS_INDEX = {column: j for j, column in enumerate(schema.ODDS_COLUMNS)}
 _NS_PER_DAY = 86_400 * 10**9
 _NAN = math.nan
 # Table sort key: points, then goal difference, then goals scored, packed in one int64
@@ -188,8 +187,8 @@ _TABLE_BATCH_CELLS = 1_000_000
 # --- input preparation -------------------------------------------------------------------------
 
 
-def _canonical(frame: pd.DataFrame | None, what: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """(the row columns conformed to the schema, the odds as an (n, len(ODDS_COLUMNS)) matrix)."""
+def _canonical(frame: pd.DataFrame | None, what: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """(the row columns conformed to the schema, the odds columns present as float64 arrays)."""
     if frame is None:
         frame = pd.DataFrame()
     required = ("match_id", "league", "kickoff", "home_team", "away_team")
@@ -197,30 +196,42 @@ def _canonical(frame: pd.DataFrame | None, what: str) -> tuple[pd.DataFrame, np.
     if missing and len(frame):
         raise ValueError(f"build_features: {what} lack required column(s) {', '.join(missing)}")
     rows = schema.conform(frame[[c for c in _ROW_COLUMNS if c in frame.columns]], _ROW_COLUMNS)
-    odds = np.full((len(frame), len(schema.ODDS_COLUMNS)), np.nan)
-    for column, j in _ODDS_INDEX.items():
+    odds = {}
+    for column in schema.ODDS_COLUMNS:
         if column in frame.columns:
             values = frame[column]
             if not pd.api.types.is_float_dtype(values.dtype):
                 values = pd.to_numeric(values, errors="coerce")
-            odds[:, j] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            odds[column] = values.to_numpy(dtype=np.float64, na_value=np.nan)
     return rows, odds
 
 
-def _prepare(matches: pd.DataFrame | None, fixtures: pd.DataFrame | None) -> tuple[pd.DataFrame, np.ndarray]:
+def _prepare(
+    matches: pd.DataFrame | None, fixtures: pd.DataFrame | None
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Played rows and fixtures in one frame sorted by (kickoff, match_id), with ``played``,
-    and their odds matrix in the same order."""
+    and their odds columns in the same order."""
     history, odds = _canonical(matches, "matches")
     history["played"] = (history["fthg"].notna() & history["ftag"].notna()).to_numpy(dtype=bool)
     upcoming, upcoming_odds = _canonical(fixtures, "fixtures")
     if len(upcoming):
         keep = ~upcoming["match_id"].isin(history["match_id"][history["played"]]).to_numpy(dtype=bool)
-        upcoming, upcoming_odds = upcoming[keep], upcoming_odds[keep]
+        upcoming = upcoming[keep]
         for column in ("fthg", "ftag") + _SHOT_COLUMNS:
             upcoming[column] = pd.array([pd.NA] * len(upcoming), dtype="Int64")
         upcoming["played"] = False
-        frame = pd.concat([history, upcoming], ignore_index=True) if len(history) else upcoming
-        odds = np.concatenate([odds, upcoming_odds]) if len(history) else upcoming_odds
+        n_history, n_upcoming = len(history), len(upcoming)
+        odds = {
+            column: np.concatenate(
+                [
+                    odds.get(column, np.full(n_history, np.nan)),
+                    upcoming_odds[column][keep] if column in upcoming_odds else np.full(n_upcoming, np.nan),
+                ]
+            )
+            for column in schema.ODDS_COLUMNS
+            if column in odds or column in upcoming_odds
+        }
+        frame = pd.concat([history, upcoming], ignore_index=True) if n_history else upcoming
         frame = frame.reset_index(drop=True)
     else:
         frame = history
@@ -232,12 +243,16 @@ def _prepare(matches: pd.DataFrame | None, fixtures: pd.DataFrame | None) -> tup
                 f"build_features: {int(bad.sum())} row(s) without {column} (e.g. match_id {first!r})"
             )
     frame = frame.sort_values(["kickoff", "match_id"], kind="mergesort")
-    odds = odds[frame.index.to_numpy()]
+    order = frame.index.to_numpy()
     frame = frame.reset_index(drop=True)
-    duplicated = frame.duplicated(["kickoff", "match_id"])
-    if duplicated.any():
-        first = frame.loc[duplicated.idxmax(), "match_id"]
-        raise ValueError(f"build_features: duplicate rows for match_id {first!r} at the same kickoff")
+    odds = {column: values[order] for column, values in odds.items()}
+    ids = frame["match_id"].to_numpy(dtype=object)
+    kick = _kickoff_ns(frame["kickoff"])
+    duplicated = np.flatnonzero((kick[1:] == kick[:-1]) & (ids[1:] == ids[:-1]))
+    if len(duplicated):
+        raise ValueError(
+            f"build_features: duplicate rows for match_id {ids[duplicated[0]]!r} at the same kickoff"
+        )
     if frame["season"].isna().any():
         local = frame["kickoff"].dt.tz_convert(schema.UK)
         derived = local.dt.year - (local.dt.month < 7).astype("int64")
@@ -479,8 +494,9 @@ class _History:
         order = np.argsort(sort_key, kind="stable")
         self.order = order
         self.sort_key = sort_key[order]
-        self.cum = np.zeros((len(order) + 1, values.shape[1]), dtype=np.int64)
-        np.cumsum(values[order], axis=0, dtype=np.int64, out=self.cum[1:])
+        # values: (n_stats, n_appearances); cum[:, p] = sum of the first p sorted appearances
+        self.cum = np.zeros((values.shape[0], len(order) + 1), dtype=np.int64)
+        np.cumsum(values[:, order], axis=1, dtype=np.int64, out=self.cum[:, 1:])
 
     def locate(self, key: np.ndarray, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(end, first): the query's visible appearances are sorted positions [first, end)."""
@@ -490,7 +506,8 @@ class _History:
         return end, first
 
     def sums(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        return self.cum[hi] - self.cum[lo]
+        """(n_stats, n_queries) sums over the sorted positions [lo, hi)."""
+        return np.take(self.cum, hi, axis=1) - np.take(self.cum, lo, axis=1)
 
 
 def _appearance_values(
@@ -499,15 +516,14 @@ def _appearance_values(
     goals_against: np.ndarray,
     shots: tuple[tuple[np.ndarray, np.ndarray], ...],
 ) -> np.ndarray:
-    """Per-appearance int64 columns: points, gf, ga, shots_f, shots_a, sot_f, sot_a, then the
-    availability (0/1) of each of those 7 (1 for points and goals)."""
+    """Per-appearance int64 rows: points, gf, ga, shots_f, shots_a, sot_f, sot_a, then the
+    availability (0/1) of the four shot statistics."""
     gf = goals_for[rows]
     ga = goals_against[rows]
     points = np.where(gf > ga, 3, np.where(gf == ga, 1, 0))
-    ones = np.ones(len(rows), dtype=np.int64)
-    columns = [points, gf, ga] + [values[rows] for values, _ in shots]
-    columns += [ones, ones, ones] + [available[rows].astype(np.int64) for _, available in shots]
-    return np.stack(columns, axis=1).astype(np.int64)
+    stats = [points, gf, ga] + [values[rows] for values, _ in shots]
+    stats += [available[rows] for _, available in shots]
+    return np.stack(stats).astype(np.int64)
 
 
 def _form_features(
@@ -527,32 +543,46 @@ def _form_features(
     away_values = _appearance_values(rows, ag, hg, (sh_a, sh_h, sot_a, sot_h))
     n_stats = len(FORM_STATS)
 
-    def windows(history: _History, team: np.ndarray, prefix: str, out: dict[str, np.ndarray]) -> np.ndarray:
-        end, first = history.locate(team, slot)
+    def windows(
+        history: _History, team: np.ndarray, prefix: str, out: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Window means of every query; returns (query order, end, first) in query order.
+
+        Queries are processed sorted by (team, slot) so that the searches and gathers walk
+        memory in order; results are scattered back to row order.
+        """
+        query_order = np.argsort(team.astype(np.int64) * history.stride + slot, kind="stable")
+        end, first = history.locate(team[query_order], slot[query_order])
         for window in FORM_WINDOWS:
             lo = np.maximum(end - window, first)
             sums = history.sums(lo, end)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                means = np.where(sums[:, n_stats:] > 0, sums[:, :n_stats] / sums[:, n_stats:], np.nan)
+            matches = end - lo
             for j, stat in enumerate(FORM_STATS):
-                out[f"{prefix}form{window}_{stat}"] = np.ascontiguousarray(means[:, j])
-        return end - first  # number of earlier played matches of the key
+                count = matches if j < 3 else sums[n_stats + j - 3]  # shots: matches that have them
+                mean = np.full(len(team), np.nan)
+                np.divide(sums[j], count, out=mean, where=count > 0)
+                scattered = np.empty(len(team))
+                scattered[query_order] = mean
+                out[f"{prefix}form{window}_{stat}"] = scattered
+        return query_order, end, first
 
     form: dict[str, np.ndarray] = {}
     schedule: dict[str, np.ndarray] = {}
     both = _History(
         np.concatenate([home[rows], away[rows]]),
         np.concatenate([slot[rows], slot[rows]]),
-        np.concatenate([home_values, away_values]),
+        np.concatenate([home_values, away_values], axis=1),
         n_slots,
     )
     both_kick = np.concatenate([kick[rows], kick[rows]])[both.order]  # for the rest days
     for side, team in (("home", home), ("away", away)):
-        windows(both, team, f"{side}_", form)
-        end, first = both.locate(team, slot)
-        has_previous = end > first
-        previous = both_kick[np.maximum(end - 1, 0)] if len(both_kick) else np.zeros(len(team), np.int64)
-        schedule[f"{side}_rest_days"] = np.where(has_previous, (kick - previous) / _NS_PER_DAY, np.nan)
+        query_order, end, first = windows(both, team, f"{side}_", form)
+        rest = np.full(len(team), np.nan)
+        if len(both_kick):
+            previous = both_kick[np.maximum(end - 1, 0)]
+            np.divide(kick[query_order] - previous, _NS_PER_DAY, out=rest, where=end > first)
+        schedule[f"{side}_rest_days"] = np.empty(len(team))
+        schedule[f"{side}_rest_days"][query_order] = rest
     windows(_History(home[rows], slot[rows], home_values, n_slots), home, "home_home_", form)
     windows(_History(away[rows], slot[rows], away_values, n_slots), away, "away_away_", form)
     return form, schedule
@@ -718,12 +748,14 @@ def _promotion_features(
 # --- market ---------------------------------------------------------------------------------------
 
 
-def _market_features(odds: np.ndarray, timing: str) -> dict[str, np.ndarray]:
-    n = len(odds)
+def _market_features(odds: dict[str, np.ndarray], n: int, timing: str) -> dict[str, np.ndarray]:
     chosen = np.full((n, 3), np.nan)
     have = np.zeros(n, dtype=bool)
     for book in BOOK_PREFERENCE:
-        prices = odds[:, [_ODDS_INDEX[f"odds_{book}_{timing}_{outcome}"] for outcome in schema.OUTCOMES]]
+        columns = [f"odds_{book}_{timing}_{outcome}" for outcome in schema.OUTCOMES]
+        if not all(column in odds for column in columns):
+            continue
+        prices = np.stack([odds[column] for column in columns], axis=1)
         with np.errstate(invalid="ignore"):
             ok = ~have & (np.isfinite(prices) & (prices > 1.0)).all(axis=1)
         chosen[ok] = prices[ok]
@@ -793,8 +825,8 @@ def build_features(matches: pd.DataFrame | None, fixtures: pd.DataFrame | None =
         _table_features(league_season.astype(np.int64), slot, home, away, played, hg, ag, n_teams)
     )
     features.update(_promotion_features(league, season, home, away, slot, played, n_teams))
-    features.update(_market_features(odds, "open"))
-    features.update(_market_features(odds, "close"))
+    features.update(_market_features(odds, n, "open"))
+    features.update(_market_features(odds, n, "close"))
 
     result = np.full(n, None, dtype=object)
     result[played & (hg > ag)] = "H"

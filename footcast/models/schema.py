@@ -70,9 +70,7 @@ KEY_COLUMNS: tuple[str, ...] = (
 RESULT_COLUMNS: tuple[str, ...] = ("fthg", "ftag", "ftr", "hthg", "htag", "htr")
 LINEAGE_COLUMNS: tuple[str, ...] = ("source", "source_url", "content_hash", "source_line")
 
-MATCH_COLUMNS: tuple[str, ...] = (
-    KEY_COLUMNS + RESULT_COLUMNS + STAT_COLUMNS + ODDS_COLUMNS + LINEAGE_COLUMNS
-)
+MATCH_COLUMNS: tuple[str, ...] = KEY_COLUMNS + RESULT_COLUMNS + STAT_COLUMNS + ODDS_COLUMNS + LINEAGE_COLUMNS
 # Upcoming fixtures: no results or statistics yet.
 FIXTURE_COLUMNS: tuple[str, ...] = KEY_COLUMNS + ODDS_COLUMNS + LINEAGE_COLUMNS
 

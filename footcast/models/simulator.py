@@ -188,7 +188,7 @@ _PREFIXES = (
 _SUFFIXES = (
     "ford", "ley", "ton", "bury", "field", "ham", "wick", "mouth", "port", "by", "stow", "worth",
     "borough", "gate", "minster", "well", "combe", "dale", "hurst", "cester", "bridge", "moor",
-    "stead", "thorpe", "holme", "chester", "haven", "wood", "mere", "ing",
+    "stead", "thorpe", "holme", "chester", "haven", "wood", "mere", "ington",
 )  # fmt: skip
 _CLUB_WORDS = (
     "United", "City", "Town", "Rovers", "Athletic", "Albion", "Wanderers", "County", "Rangers",
@@ -648,16 +648,17 @@ def _statistics(ls: _LeagueSeason, rng: np.random.Generator) -> dict[str, np.nda
     return out
 
 
-def _implied_with_margin(fair: np.ndarray, margin: np.ndarray) -> np.ndarray:
-    """Implied probabilities summing to 1 + margin, shaped like the power method (q**c).
+def _prices_with_margin(log_q: np.ndarray, margin: np.ndarray) -> np.ndarray:
+    """Decimal prices from fair log-probabilities (..., 3) and margins (...): overround 1 + margin.
 
-    The exponent is one Newton step from c = 1 (c = 1 - margin / entropy), then the powers are
-    scaled to the exact total: longshots carry relatively more margin (favourite-longshot bias)."""
-    log_q = np.log(np.clip(fair, 1e-9, 1.0))
-    entropy = -(fair * log_q).sum(axis=1)
+    Power-method shape (implied probabilities proportional to q**c, so longshots carry more of
+    the margin): c is one Newton step from 1 (c = 1 - margin / entropy), then the powers are
+    scaled to the exact total. Rounded to 2 decimals, never below 1.02."""
+    entropy = -(np.exp(log_q) * log_q).sum(axis=-1)
     c = np.clip(1.0 - margin / np.maximum(entropy, 1e-3), 0.5, 1.5)
-    powered = np.exp(log_q * c[:, None])
-    return powered * ((1.0 + margin) / powered.sum(axis=1))[:, None]
+    powered = np.exp(log_q * c[..., None])
+    prices = (powered.sum(axis=-1) / (1.0 + margin))[..., None] / powered
+    return np.maximum(np.round(prices, 2), 1.02)
 
 
 # Every quote: (timing, book). "max" is the best price over the books and a low-margin book.
@@ -704,11 +705,8 @@ def _price(draws: list[_MarketDraws]) -> list[dict[str, np.ndarray]]:
     belief = _outcome_probs(np.exp(log_lam[:, 0].ravel()), np.exp(log_lam[:, 1].ravel())).reshape(2, total, 3)
     log_fair = np.log(belief)[_QUOTE_TIMING]  # (quotes, N, 3)
     log_fair += np.concatenate([d.book_noise for d in draws], axis=1) * _QUOTE_NOISE[:, None, None]
-    fair = np.exp(log_fair - log_fair.max(axis=2, keepdims=True))
-    fair /= fair.sum(axis=2, keepdims=True)
-    margins = np.concatenate([d.margins for d in draws], axis=1)
-    implied = _implied_with_margin(fair.reshape(-1, 3), margins.reshape(-1)).reshape(fair.shape)
-    prices = np.maximum(np.round(1.0 / implied, 2), 1.02)
+    log_fair -= np.log(np.exp(log_fair).sum(axis=2, keepdims=True))  # each book's fair probabilities
+    prices = _prices_with_margin(log_fair, np.concatenate([d.margins for d in draws], axis=1))
     for q, (timing, book) in enumerate(_QUOTES):
         if book == "max":  # the best price on the market: at least every book's price
             prices[q] = prices[[i for i, (t, _b) in enumerate(_QUOTES) if t == timing]].max(axis=0)
@@ -837,31 +835,20 @@ def _with_lineage(cols: dict[str, np.ndarray], columns: tuple[str, ...], league:
 
 
 def _to_frame(cols: dict[str, np.ndarray], columns: tuple[str, ...]) -> pd.DataFrame:
-    """Canonical frame through schema.conform.
-
-    Columns are handed over as pandas extension arrays of the canonical dtypes: a DataFrame of
-    plain numpy columns would first be consolidated into 2-D blocks (a full copy), which costs
-    more than the rest of the conversion for a large history."""
+    """Canonical frame (through schema.conform) from column arrays; unquoted books are null."""
     n = len(cols["match_id"])
     data: dict[str, object] = {}
     for name in columns:
         values = cols.get(name)
         if name == "kickoff":
-            data[name] = pd.DatetimeIndex(np.asarray(values, dtype="datetime64[ns]")).tz_localize("UTC").array
+            data[name] = pd.DatetimeIndex(np.asarray(values, dtype="datetime64[ns]")).tz_localize("UTC")
         elif name == "kickoff_time_known":
-            data[name] = pd.array(np.ones(n, dtype=bool), dtype="boolean")
-        elif values is None:  # books the simulator does not quote
-            data[name] = (
-                pd.array(np.full(n, np.nan), dtype="Float64") if name in schema.FLOAT_COLUMNS else None
-            )
-        elif name in schema.INT_COLUMNS:
-            data[name] = pd.array(np.asarray(values, dtype=np.int64), dtype="Int64")
-        elif name in schema.FLOAT_COLUMNS:
-            data[name] = pd.array(np.asarray(values, dtype=np.float64), dtype="Float64")
-        else:
-            data[name] = pd.array(values, dtype="string")
-    frame = pd.DataFrame({name: values for name, values in data.items() if values is not None})
-    return schema.conform(frame, columns)
+            data[name] = np.ones(n, dtype=bool)
+        elif values is not None:
+            data[name] = values
+        elif name in schema.FLOAT_COLUMNS:  # a float null column beats conform's object default
+            data[name] = np.full(n, np.nan)
+    return schema.conform(pd.DataFrame(data), columns)
 
 
 def _utc_ns(moment: datetime | pd.Timestamp) -> int:
@@ -928,14 +915,15 @@ def simulate_history(
     if last_season < FIRST_SEASON:
         raise ValueError(f"last_season must be >= {FIRST_SEASON}, got {last_season}")
     if n_matches == 0:
-        return schema.empty_frame(schema.MATCH_COLUMNS)
+        empty = {"match_id": np.empty(0, dtype=object), "kickoff": np.empty(0, dtype=np.int64)}
+        return _to_frame(empty, schema.MATCH_COLUMNS)
     keys = _history_partitions(n_matches, last_season)
     for league, season in keys:
         _validate(league, season, seed)
     built = [
         part
         for start in range(0, len(keys), 64)
-        for part in _build_partitions(keys[start : start + 64], seed)
+        for part in _build_partitions(keys[start : start + 64], int(seed))
     ]
     parts = []
     for (league, season), cols in zip(keys, built, strict=True):

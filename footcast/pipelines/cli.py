@@ -55,7 +55,9 @@ def run_job(job_name: str, label: str, partition_key=None, run_config=None) -> f
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     try:
         result = job.execute_in_process(
-            instance=_instance(), partition_key=partition_key, run_config={**quiet, **(run_config or {})},
+            instance=_instance(),
+            partition_key=partition_key,
+            run_config={**quiet, **(run_config or {})},
             raise_on_error=False,
         )
     except dg.DagsterError as exc:
@@ -76,7 +78,8 @@ def _failure_message(result) -> str:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.blocking:
-                return f"blocking check {evaluation.check_name} failed on {evaluation.asset_key.to_user_string()}"
+                asset = evaluation.asset_key.to_user_string()
+                return f"blocking check {evaluation.check_name} failed on {asset}"
     return f"run {result.run_id} did not succeed"
 
 
@@ -102,11 +105,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     store = _prediction_store()
     meta = store.meta()
     upcoming = store.by_kickoff(_now(), _now() + timedelta(days=365), limit=args.show)
-    print(f"\npublished version {meta['version']} ({meta['count']} predictions, model {meta['model_version']});"
-          f" the next {len(upcoming)} from Redis:")
+    print(
+        f"\npublished version {meta['version']} ({meta['count']} predictions, model {meta['model_version']});"
+        f" the next {len(upcoming)} from Redis:"
+    )
     _print_predictions(upcoming)
-    print(f"\ndone in {time.perf_counter() - started:.0f}s. Try: footcast lookup {upcoming[0]['match_id']}"
-          if upcoming else "")
+    print(
+        f"\ndone in {time.perf_counter() - started:.0f}s. Try: footcast lookup {upcoming[0]['match_id']}"
+        if upcoming
+        else ""
+    )
     print(f"Dagster UI: DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev -w workspace.yaml")
     return EXIT_OK
 
@@ -135,8 +143,10 @@ def _print_predictions(rows: list[dict]) -> None:
     if not rows:
         print("  (none)")
         return
-    print(f"  {'match_id':16}  {'league':6} {'kickoff (UTC)':16}  {'home':>22} - {'away':22}  "
-          f"{'P(home)':>7} {'P(draw)':>7} {'P(away)':>7}")
+    print(
+        f"  {'match_id':16}  {'league':6} {'kickoff (UTC)':16}  {'home':>22} - {'away':22}  "
+        f"{'P(home)':>7} {'P(draw)':>7} {'P(away)':>7}"
+    )
     for row in rows:
         print(
             f"  {row['match_id']:16}  {row['league']:6} {row['kickoff'][:16].replace('T', ' '):16}  "
@@ -170,7 +180,9 @@ def cmd_lookup(args: argparse.Namespace) -> int:
             if not rows:
                 leagues = store.leagues()
                 if args.league not in leagues:
-                    raise CommandError(f"unknown league {args.league!r}; published leagues: {', '.join(leagues)}")
+                    raise CommandError(
+                        f"unknown league {args.league!r}; published leagues: {', '.join(leagues)}"
+                    )
     except NotPublishedError as exc:
         raise CommandError(f"{exc}: run `footcast run` or `footcast demo` first") from exc
     except redis_lib.RedisError as exc:
@@ -193,8 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="run the whole pipeline offline on simulated leagues, then "
-                               "print predictions looked up from Redis")
+    demo = commands.add_parser(
+        "demo",
+        help="run the whole pipeline offline on simulated leagues, then "
+        "print predictions looked up from Redis",
+    )
     demo.add_argument("--seasons", type=int, default=6, help="simulated seasons to ingest (default 6)")
     demo.add_argument("--show", type=int, default=10, help="predictions to print (default 10)")
     demo.set_defaults(handler=cmd_demo)

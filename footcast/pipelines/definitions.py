@@ -14,9 +14,9 @@ from footcast.pipelines.resources import (
     env_or,
 )
 
-INGEST_ASSETS = [raw.raw_matches, validated.matches]
+INGEST_ASSETS = [raw.raw_matches, validated.validated_matches]
 PREDICT_ASSETS = [
-    raw.fixtures,
+    raw.raw_fixtures,
     features.features,
     model.model,
     predictions.predictions,
@@ -44,8 +44,12 @@ def resources() -> dict[str, dg.ConfigurableResource]:
     )
     return {
         "warehouse": warehouse,
-        "redis": RedisResource(url=env_or("FOOTCAST_REDIS_URL", ""), prefix=env_or("FOOTCAST_REDIS_PREFIX", "footcast")),
-        "mlflow_tracking": MlflowResource(tracking_uri=env_or("MLFLOW_TRACKING_URI", config.mlflow_tracking_uri())),
+        "redis": RedisResource(
+            url=env_or("FOOTCAST_REDIS_URL", ""), prefix=env_or("FOOTCAST_REDIS_PREFIX", "footcast")
+        ),
+        "mlflow_tracking": MlflowResource(
+            tracking_uri=env_or("MLFLOW_TRACKING_URI", config.mlflow_tracking_uri())
+        ),
         "football_data_source": FootballDataResource(
             base_url=env_or("FOOTCAST_FOOTBALL_DATA_URL", config.football_data_url()),
             warehouse=warehouse,

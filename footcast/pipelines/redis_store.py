@@ -74,7 +74,8 @@ _LOOKUP_INDEX = """
 local v = redis.call('GET', KEYS[1])
 if not v then return false end
 local base = ARGV[1] .. ':v:' .. v
-local ids = redis.call('ZRANGEBYSCORE', base .. ':' .. ARGV[2], ARGV[3], ARGV[4], 'LIMIT', 0, tonumber(ARGV[5]))
+local ids = redis.call('ZRANGEBYSCORE', base .. ':' .. ARGV[2], ARGV[3], ARGV[4],
+                      'LIMIT', 0, tonumber(ARGV[5]))
 local out = {v}
 for i, id in ipairs(ids) do
   out[#out + 1] = redis.call('HGETALL', base .. ':match:' .. id)
@@ -200,7 +201,11 @@ class PredictionStore:
         missing = [f for f in PREDICTION_FIELDS if f not in batch.columns and f != "publish_version"]
         if missing:
             raise ValueError(f"prediction batch lacks columns {missing}")
-        version = version or (str(batch["publish_version"].iloc[0]) if "publish_version" in batch and len(batch) else new_version())
+        version = version or (
+            str(batch["publish_version"].iloc[0])
+            if "publish_version" in batch and len(batch)
+            else new_version()
+        )
         base = self._base(version)
         self._retrying("registering the pending version", lambda: self.client.sadd(self.pending_key, version))
 
@@ -308,7 +313,9 @@ class PredictionStore:
             raise NotPublishedError("nothing has been published yet")
         return _decode(reply[1]) if reply[1] else None
 
-    def _index(self, index: str, start: float | str = "-inf", end: float | str = "+inf", limit: int = 1000) -> list[dict[str, Any]]:
+    def _index(
+        self, index: str, start: float | str = "-inf", end: float | str = "+inf", limit: int = 1000
+    ) -> list[dict[str, Any]]:
         reply = self._lookup_index(keys=[self.current_key], args=[self.prefix, index, start, end, limit])
         if not reply:
             raise NotPublishedError("nothing has been published yet")
@@ -332,7 +339,9 @@ class PredictionStore:
     def teams(self) -> list[str]:
         """Team names of the current version (for resolving user queries)."""
         names = set()
-        for row in self.by_kickoff(datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC), limit=1_000_000):
+        for row in self.by_kickoff(
+            datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC), limit=1_000_000
+        ):
             names.update((row["home_team"], row["away_team"]))
         return sorted(names)
 

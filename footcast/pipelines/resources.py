@@ -5,7 +5,6 @@ the value never shows in the UI or logs) and falls back to the embedded default 
 FOOTCAST_HOME.
 """
 
-
 import os
 import threading
 from dataclasses import dataclass
@@ -61,7 +60,11 @@ class RedisResource(dg.ConfigurableResource):
     def store(self) -> redis_store.PredictionStore:
         if self._store is None:
             client = redis_store.connect(self.url or None, config.embedded_redis_path())
-            where = redis_store.redact_url(self.url) if self.url else f"embedded redis {config.embedded_redis_path()}"
+            where = (
+                redis_store.redact_url(self.url)
+                if self.url
+                else f"embedded redis {config.embedded_redis_path()}"
+            )
             self._store = redis_store.PredictionStore(
                 client,
                 prefix=self.prefix,

@@ -69,8 +69,13 @@ def fetch_results(
     league = partitions.league(league_code)
     if league.source == "simulator":
         played, _upcoming = simulator.simulate_partition(league_code, season, as_of=config.now())
-        return Fetched(played, "simulator", f"simulator://{league_code}/{schema.season_key(season)}", "simulated",
-                       content_hash=str(played["content_hash"].iloc[0]) if len(played) else "")
+        return Fetched(
+            played,
+            "simulator",
+            f"simulator://{league_code}/{schema.season_key(season)}",
+            "simulated",
+            content_hash=str(played["content_hash"].iloc[0]) if len(played) else "",
+        )
     url = results_url(scraper.base_url, league_code, season)
     # A completed season is immutable: served from the archive, never downloaded twice.
     max_age = None if partitions.is_completed(season) else IN_PROGRESS_MAX_AGE
@@ -82,11 +87,22 @@ def fetch_results(
             f"no such season: {url} answered {exc.cause} for partition {partition}"
         ) from exc
     frame = parse_results(
-        response.content, league=league_code, season=season, source_url=url, content_hash=response.content_hash
+        response.content,
+        league=league_code,
+        season=season,
+        source_url=url,
+        content_hash=response.content_hash,
     )
     frame["fetched_at"] = response.fetched_at
-    return Fetched(frame, "football-data", url, response.origin, response.content_hash, len(response.content),
-                   {"requests_made": response.requests_made})
+    return Fetched(
+        frame,
+        "football-data",
+        url,
+        response.origin,
+        response.content_hash,
+        len(response.content),
+        {"requests_made": response.requests_made},
+    )
 
 
 def fetch_fixtures(league_codes: list[str], scraper: FootballDataResource) -> Fetched:
@@ -117,6 +133,6 @@ def fetch_fixtures(league_codes: list[str], scraper: FootballDataResource) -> Fe
         else schema.empty_frame(schema.FIXTURE_COLUMNS)
     )
     frame["fetched_at"] = pd.Timestamp(config.now())
-    return Fetched(frame, "+".join(sorted(set(origins))) or "none", " ".join(urls), "+".join(origins),
-                   content_hash, size)
-
+    return Fetched(
+        frame, "+".join(sorted(set(origins))) or "none", " ".join(urls), "+".join(origins), content_hash, size
+    )

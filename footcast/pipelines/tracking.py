@@ -65,4 +65,6 @@ def log_training(
             registered_model_name=tracking.registered_model_name,
         )
         run_id = run.info.run_id
-    return LoggedModel(run_id=run_id, version=str(info.registered_model_version), url=tracking.run_url(run_id))
+    return LoggedModel(
+        run_id=run_id, version=str(info.registered_model_version), url=tracking.run_url(run_id)
+    )

@@ -54,8 +54,8 @@ class ValidationReport:
 def _row_digests(frame: pd.DataFrame) -> dict[str, str]:
     """match_id -> digest of the row's values (lineage excluded), to see what a re-scrape changed."""
     digests = {}
-    for match_id, *values in frame[["match_id", *_COMPARED[1:]]].astype("string").fillna("").itertuples(
-        index=False, name=None
+    for match_id, *values in (
+        frame[["match_id", *_COMPARED[1:]]].astype("string").fillna("").itertuples(index=False, name=None)
     ):
         digests[match_id] = hashlib.sha1("\x1f".join(values).encode()).hexdigest()
     return digests

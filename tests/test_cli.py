@@ -1,0 +1,95 @@
+"""The `footcast` command as a user runs it: a real process, an empty FOOTCAST_HOME, no network."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+NOW = "2026-11-29T12:00:00+00:00"
+
+
+def footcast(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "footcast.pipelines.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def cli_env(footcast_home) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FOOTCAST_", "MLFLOW_", "DAGSTER_"))}
+    env.update(
+        {
+            "FOOTCAST_HOME": str(footcast_home),
+            "FOOTCAST_NOW": NOW,
+            # Offline: any attempt to reach the real site would fail loudly.
+            "FOOTCAST_FOOTBALL_DATA_URL": "http://127.0.0.1:9",
+        }
+    )
+    return env
+
+
+def test_help_lists_only_working_commands(cli_env):
+    result = footcast("--help", env=cli_env)
+    assert result.returncode == 0
+    listed = set(re.findall(r"^    (\w+)\s", result.stdout, flags=re.M))
+    assert listed == {"demo", "lookup"}
+
+
+def test_bad_usage_exits_2(cli_env):
+    assert footcast("lookup", env=cli_env).returncode == 2
+    assert footcast("lookup", "--league", "SIM1", env=cli_env).returncode == 2
+    result = footcast("lookup", "--league", "SIM1", "--date", "29/11/2026", env=cli_env)
+    assert result.returncode == 2 and "not a date" in result.stderr
+
+
+def test_lookup_before_anything_is_published_fails_in_one_line(cli_env):
+    result = footcast("lookup", "abc", env=cli_env)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "nothing has been published yet" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_demo_from_empty_home_then_lookup(cli_env, footcast_home):
+    demo = footcast("demo", "--seasons", "2", "--show", "3", env=cli_env)
+    assert demo.returncode == 0, demo.stderr[-2000:]
+    match_id = re.search(r"footcast lookup (\w+)", demo.stdout).group(1)
+
+    one = footcast("lookup", match_id, "--json", env=cli_env)
+    assert one.returncode == 0, one.stderr
+    [row] = json.loads(one.stdout)
+    assert row["match_id"] == match_id
+    assert abs(row["p_home"] + row["p_draw"] + row["p_away"] - 1) < 1e-6
+    assert row["kickoff"] > NOW
+
+    # Team lookup is case insensitive and finds the same match among the team's fixtures.
+    team = footcast("lookup", "--team", row["home_team"].upper(), "--json", env=cli_env)
+    assert team.returncode == 0, team.stderr
+    assert match_id in {r["match_id"] for r in json.loads(team.stdout)}
+
+    day = row["kickoff"][:10]
+    league = footcast("lookup", "--league", row["league"], "--date", day, "--json", env=cli_env)
+    assert match_id in {r["match_id"] for r in json.loads(league.stdout)}
+
+    missing = footcast("lookup", "0000000000000000", env=cli_env)
+    assert missing.returncode == 1 and "no prediction for match id" in missing.stderr
+    unknown_team = footcast("lookup", "--team", "Nowhere Athletic", env=cli_env)
+    assert unknown_team.returncode == 1 and "unknown team" in unknown_team.stderr
+
+    # The runs are in the Dagster instance the UI reads: 2 leagues x 2 seasons + predict.
+    import dagster as dg
+
+    os.environ["DAGSTER_HOME"] = str(footcast_home / "dagster")
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_run_records()
+        assert len(runs) == 5
+        assert all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in runs)
