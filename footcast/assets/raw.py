@@ -11,6 +11,11 @@ from footcast.pipelines.warehouse import raw_matches as raw_table
 SEASON_LEAGUE = partitions.season_league_partitions()
 
 
+class RawConfig(dg.Config):
+    # Re-download even a completed season that the archive already holds.
+    force: bool = False
+
+
 @dg.asset(
     partitions_def=SEASON_LEAGUE,
     group_name="raw",
@@ -23,11 +28,12 @@ SEASON_LEAGUE = partitions.season_league_partitions()
 )
 def raw_matches(
     context: dg.AssetExecutionContext,
+    config: RawConfig,
     warehouse: WarehouseResource,
     football_data_source: FootballDataResource,
 ) -> dg.MaterializeResult:
     league_code, season = partitions.parse_partition_key(context.partition_key)
-    fetched = sources.fetch_results(league_code, season, football_data_source)
+    fetched = sources.fetch_results(league_code, season, football_data_source, force=config.force)
     rows = warehouse.get().replace_partition(
         raw_table, {"league": league_code, "season": season}, fetched.frame
     )
@@ -49,10 +55,12 @@ def raw_fixtures(
     football_data_source: FootballDataResource,
 ) -> dg.MaterializeResult:
     store = warehouse.get()
-    leagues = sorted(store.read(matches_table, columns=["league"])["league"].unique())
+    played = store.read(
+        matches_table, columns=["match_id", "league", "season", "home_team", "away_team", "kickoff"]
+    )
+    leagues = sorted(played["league"].unique())
     fetched = sources.fetch_fixtures(leagues, football_data_source)
-    played_ids = set(store.read(matches_table, columns=["match_id"])["match_id"])
-    upcoming = fetched.frame[~fetched.frame["match_id"].isin(played_ids)]
+    upcoming = sources.upcoming_only(fetched.frame, played)
     with store.engine.begin() as conn:
         rows = store.replace_partition(fixtures_table, {}, upcoming, conn)
     context.log.info(f"{rows} upcoming fixtures for {', '.join(leagues) or 'no leagues'}")

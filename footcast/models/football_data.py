@@ -530,7 +530,12 @@ def parse_results(
     count = len(table.rows)
     frame["match_id"] = _match_ids([league] * count, [season] * count, home, away)
     frame.update(_lineage(table, content_hash))
-    return _canonical_frame(frame, schema.MATCH_COLUMNS, count)
+    result = _canonical_frame(frame, schema.MATCH_COLUMNS, count)
+    # A pair that meets more than once in a season (Scottish leagues) needs a leg number.
+    repeated = result.duplicated(["home_team", "away_team"], keep=False)
+    if repeated.any():
+        result.loc[repeated, "match_id"] = schema.assign_match_ids(result[repeated])
+    return result
 
 
 def parse_fixtures(content: bytes, *, source_url: str, content_hash: str) -> pd.DataFrame:

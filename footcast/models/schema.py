@@ -164,3 +164,31 @@ def conform(frame: pd.DataFrame, columns: tuple[str, ...] = MATCH_COLUMNS) -> pd
             data[column] = values.astype("string")
     # Build the frame once: inserting columns one at a time is slow for ~90 columns.
     return pd.DataFrame(data, index=frame.index)
+
+
+def legs(frame: pd.DataFrame, prior_meetings: pd.Series | None = None) -> pd.Series:
+    """Leg number of each row: its rank among meetings of the same league, season, home and
+    away team in kickoff order (file order breaks ties), plus ``prior_meetings`` (meetings
+    already played, for fixtures)."""
+    keys = ["league", "season", "home_team", "away_team"]
+    order = frame.assign(_row=range(len(frame))).sort_values(["kickoff", "_row"], kind="stable")
+    rank = order.groupby(keys, dropna=False, sort=False).cumcount() + 1
+    rank = rank.reindex(order.index).loc[frame.index]
+    if prior_meetings is not None:
+        rank = rank + prior_meetings.reindex(frame.index).fillna(0).astype(int)
+    return rank.astype(int)
+
+
+def assign_match_ids(frame: pd.DataFrame, prior_meetings: pd.Series | None = None) -> pd.Series:
+    """Deterministic match ids of canonical rows (see :func:`make_match_id` and :func:`legs`)."""
+    leg = legs(frame, prior_meetings)
+    return pd.Series(
+        [
+            make_match_id(str(lg), int(s), str(h), str(a), int(n))
+            for lg, s, h, a, n in zip(
+                frame["league"], frame["season"], frame["home_team"], frame["away_team"], leg, strict=True
+            )
+        ],
+        index=frame.index,
+        dtype="string",
+    )

@@ -23,6 +23,10 @@ class CommandError(Exception):
     """A failure to report as one line with exit code 1."""
 
 
+class UsageError(Exception):
+    """Bad usage found after parsing: one line, exit code 2."""
+
+
 def prepare_environment() -> Path:
     """FOOTCAST_HOME and DAGSTER_HOME (under it by default), with the instance config in place."""
     from footcast import config
@@ -45,6 +49,11 @@ def _instance():
 
 def run_job(job_name: str, label: str, partition_key=None, run_config=None) -> float:
     """Execute a job of the code location in-process, recorded in the instance; returns seconds."""
+    return execute_job(job_name, label, partition_key, run_config)[1]
+
+
+def execute_job(job_name: str, label: str, partition_key=None, run_config=None):
+    """(result, seconds) of a job run in-process; CommandError naming ``label`` if it failed."""
     import dagster as dg
 
     from footcast.pipelines.definitions import defs
@@ -64,7 +73,7 @@ def run_job(job_name: str, label: str, partition_key=None, run_config=None) -> f
         raise CommandError(f"{label}: {exc}") from exc
     if not result.success:
         raise CommandError(f"{label}: {_failure_message(result)}")
-    return time.perf_counter() - started
+    return result, time.perf_counter() - started
 
 
 def _failure_message(result) -> str:
@@ -194,6 +203,92 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def parse_seasons(text: str) -> list[int]:
+    """ "2010-2024" (start years, inclusive) or "2019" -> seasons."""
+    first, sep, last = text.partition("-")
+    try:
+        start, end = int(first), int(last) if sep else int(first)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a season range like 2010-2024") from None
+    if not 1900 < start <= end < 2100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a season range like 2010-2024")
+    return list(range(start, end + 1))
+
+
+def parse_leagues(text: str) -> list[str]:
+    from footcast.pipelines import partitions
+
+    codes = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in codes if c not in partitions.LEAGUES]
+    if unknown or not codes:
+        raise argparse.ArgumentTypeError(
+            f"unknown league(s) {', '.join(unknown) or text!r}; known: {', '.join(partitions.LEAGUES)}"
+        )
+    return codes
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from footcast.pipelines import partitions
+
+    prepare_environment()
+    valid_seasons = set(partitions.seasons())
+    outside = [s for s in args.seasons if s not in valid_seasons]
+    if outside:
+        raise UsageError(
+            f"seasons {outside[0]}..{outside[-1]} are outside {min(valid_seasons)}-{max(valid_seasons)}"
+        )
+    targets = [(league, season) for league in args.leagues for season in args.seasons]
+    run_config = {"ops": {"raw_matches": {"config": {"force": True}}}} if args.force else None
+    print(
+        f"footcast backfill: raw + validated for {len(targets)} league-season partitions"
+        + (" (forced re-download)" if args.force else "")
+    )
+    started = time.perf_counter()
+    tally = {"fetched": 0, "unchanged": 0, "failed": 0}
+    rows = quarantined = requests = 0
+    failures: list[str] = []
+    for number, (league, season) in enumerate(targets, start=1):
+        label = f"{league} {season}/{(season + 1) % 100:02d}"
+        try:
+            result, seconds = execute_job(
+                "ingest", f"ingest {label}", partitions.partition_key(league, season), run_config
+            )
+        except CommandError as exc:
+            tally["failed"] += 1
+            failures.append(str(exc))
+            print(f"  [{number}/{len(targets)}] {label}: FAILED {exc}", flush=True)
+            continue
+        raw_meta = _metadata(result, "raw_matches")
+        valid_meta = _metadata(result, "validated_matches")
+        origin = raw_meta.get("origin", "")
+        tally["unchanged" if origin in ("archive", "not-modified") else "fetched"] += 1
+        rows += int(valid_meta.get("rows", 0))
+        quarantined += int(valid_meta.get("quarantined", 0))
+        requests += int(raw_meta.get("requests_made", 0))
+        print(
+            f"  [{number}/{len(targets)}] {label}: {raw_meta.get('rows', 0)} rows from {origin}, "
+            f"{valid_meta.get('quarantined', 0)} quarantined  ({seconds:.1f}s)",
+            flush=True,
+        )
+    seconds = time.perf_counter() - started
+    print(
+        f"\n{len(targets)} partitions: {tally['fetched']} fetched, {tally['unchanged']} unchanged, "
+        f"{tally['failed']} failed; {rows} rows validated, {quarantined} quarantined; "
+        f"{requests} HTTP requests; {seconds:.1f}s"
+    )
+    if failures:
+        raise CommandError(f"{len(failures)} partition(s) failed; first: {failures[0]}")
+    return EXIT_OK
+
+
+def _metadata(result, asset: str) -> dict:
+    import dagster as dg
+
+    for event in result.asset_materializations_for_node(asset):
+        return {k: v.value for k, v in event.metadata.items() if isinstance(v, dg.MetadataValue)}
+    return {}
+
+
 # -- parser ----------------------------------------------------------------------------
 
 
@@ -213,6 +308,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seasons", type=int, default=6, help="simulated seasons to ingest (default 6)")
     demo.add_argument("--show", type=int, default=10, help="predictions to print (default 10)")
     demo.set_defaults(handler=cmd_demo)
+
+    backfill = commands.add_parser(
+        "backfill",
+        help="raw + validated layers for league-seasons, as Dagster runs, with progress and a summary",
+    )
+    backfill.add_argument("--leagues", type=parse_leagues, required=True, help="comma-separated, e.g. E0,D1")
+    backfill.add_argument(
+        "--seasons", type=parse_seasons, required=True, help="start years, inclusive: 2010-2024 (or one year)"
+    )
+    backfill.add_argument(
+        "--force",
+        action="store_true",
+        help="re-download completed seasons the archive already holds, and re-validate",
+    )
+    backfill.set_defaults(handler=cmd_backfill)
 
     lookup = commands.add_parser("lookup", help="read published predictions from Redis")
     target = lookup.add_mutually_exclusive_group(required=True)
@@ -251,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"footcast {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except UsageError as exc:
+        print(f"footcast {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_FAILED
     except Exception as exc:  # one clear line, not a traceback, unless --debug

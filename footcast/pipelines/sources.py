@@ -136,3 +136,26 @@ def fetch_fixtures(league_codes: list[str], scraper: FootballDataResource) -> Fe
     return Fetched(
         frame, "+".join(sorted(set(origins))) or "none", " ".join(urls), "+".join(origins), content_hash, size
     )
+
+
+def upcoming_only(fixtures: pd.DataFrame, played: pd.DataFrame) -> pd.DataFrame:
+    """Fixtures with their final match ids, minus those already played.
+
+    A pair that has already met this season (Scottish leagues meet up to four times) plays
+    its next leg: the leg counts the pair's meetings played at least 12 hours before the
+    fixture, so a listed fixture that has just been played keeps its first-leg id and is
+    recognised as played.
+    """
+    if fixtures.empty:
+        return fixtures
+    keys = ["league", "season", "home_team", "away_team"]
+    fixtures = fixtures.reset_index(drop=True)
+    pairs = (
+        fixtures[keys + ["kickoff"]]
+        .reset_index()
+        .merge(played[keys + ["kickoff"]].rename(columns={"kickoff": "played_kickoff"}), on=keys, how="inner")
+    )
+    earlier = pairs[pairs["played_kickoff"] < pairs["kickoff"] - pd.Timedelta(hours=12)]
+    prior = earlier.groupby("index").size()
+    fixtures["match_id"] = schema.assign_match_ids(fixtures, prior)
+    return fixtures[~fixtures["match_id"].isin(set(played["match_id"]))].reset_index(drop=True)

@@ -1,0 +1,131 @@
+"""The raw layer against a real HTTP server on loopback that serves good files and misbehaves."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+GOOD_E0 = (
+    b"Div,Date,Time,HomeTeam,AwayTeam,FTHG,FTAG,FTR,HTHG,HTAG,HTR,B365H,B365D,B365A\r\n"
+    b"E0,16/08/2024,20:00,Man United,Fulham,1,0,H,0,0,D,1.60,4.20,5.25\r\n"
+    b"E0,17/08/2024,12:30,Ipswich,Liverpool,0,2,A,0,0,D,8.00,5.25,1.33\r\n"
+    b"E0,17/08/2024,15:00,Arsenal,Wolves,2,0,H,1,0,H,1.20,7.00,13.00\r\n"
+)
+
+
+class Site:
+    """football-data.co.uk on loopback: path -> (status, body); records every request path."""
+
+    def __init__(self):
+        self.routes: dict[str, tuple[int, bytes]] = {}
+        self.requests: list[str] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                site.requests.append(self.path)
+                status, body = site.routes.get(self.path, (404, b"not found"))
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def site():
+    server = Site()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def ingest(site, footcast_home, monkeypatch):
+    """Run raw + validated for (league, season) through Dagster; returns (result, warehouse)."""
+    import dagster as dg
+
+    monkeypatch.setenv("FOOTCAST_FOOTBALL_DATA_URL", site.url)
+    monkeypatch.setenv("FOOTCAST_HTTP_RATE", "100")
+    monkeypatch.setenv("FOOTCAST_NOW", "2026-11-29T12:00:00+00:00")
+    from footcast.pipelines import partitions
+    from footcast.pipelines.definitions import build_definitions
+
+    defs = build_definitions()
+    job = defs.resolve_job_def("ingest")
+    instance = dg.DagsterInstance.ephemeral()
+    warehouse = defs.resources["warehouse"].process_config_and_initialize().get()
+
+    def run(league: str, season: int, force: bool = False):
+        config = {"ops": {"raw_matches": {"config": {"force": force}}}}
+        # Retries are fast in tests; the client's own defaults back off for seconds.
+        result = job.execute_in_process(
+            instance=instance, partition_key=partitions.partition_key(league, season),
+            run_config=config, raise_on_error=False,
+        )
+        return result
+
+    return run, warehouse
+
+
+def failure_text(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            return str(event.step_failure_data.error.to_string())
+    return ""
+
+
+def test_a_finished_season_is_downloaded_once(site, ingest):
+    from footcast.pipelines.warehouse import matches, raw_matches
+
+    run, warehouse = ingest
+    site.routes["/mmz4281/2425/E0.csv"] = (200, GOOD_E0)
+    assert run("E0", 2024).success
+    assert run("E0", 2024).success
+    assert site.requests == ["/mmz4281/2425/E0.csv"]
+    assert warehouse.count(raw_matches, {"league": "E0", "season": 2024}) == 3
+    rows = warehouse.read_matches(matches, {"league": "E0", "season": 2024})
+    assert set(rows["home_team"]) == {"Man United", "Ipswich", "Arsenal"}
+    assert rows["source_url"].iloc[0] == f"{site.url}/mmz4281/2425/E0.csv"
+    # --force re-downloads.
+    assert run("E0", 2024, force=True).success
+    assert len(site.requests) == 2
+
+
+@pytest.mark.parametrize(
+    "status, body, cause",
+    [
+        (200, b"<!DOCTYPE html><html><body>Temporarily unavailable</body></html>", "HTML"),
+        (200, b"", "empty"),
+        (200, GOOD_E0[:-20], "truncated"),
+        (200, b"\x00\xff\xfe garbage \x13\x37" * 50, ""),
+        (404, b"not found", "no such season"),
+    ],
+)
+def test_bad_responses_fail_clearly_and_keep_the_previous_data(site, ingest, status, body, cause):
+    from footcast.pipelines.warehouse import matches, raw_matches
+
+    run, warehouse = ingest
+    # The previous good version of the in-progress season 2026/27 (re-checked at the source).
+    site.routes["/mmz4281/2627/E0.csv"] = (200, GOOD_E0.replace(b"/2024", b"/2026"))
+    assert run("E0", 2026).success
+    site.routes["/mmz4281/2627/E0.csv"] = (status, body)
+    result = run("E0", 2026, force=True)
+    assert not result.success
+    text = failure_text(result)
+    assert f"{site.url}/mmz4281/2627/E0.csv" in text
+    assert "E0|2026-27" in text
+    assert cause.lower() in text.lower()
+    assert warehouse.count(raw_matches, {"league": "E0", "season": 2026}) == 3
+    assert warehouse.count(matches, {"league": "E0", "season": 2026}) == 3
