@@ -10,7 +10,8 @@ pandas implementation of Elo alone (``DataFrame.iterrows`` over the sorted rows 
 ratings), i.e. far less work than the full feature set.
 
 Each measurement runs in a forked child process so that its peak memory (ru_maxrss) is its
-own; the figures are wall seconds, matches per second and the child's peak RSS.
+own; the figures are wall seconds, matches per second, the child's peak RSS and how much that
+peak exceeds the RSS the child started with (the input frame already in memory).
 
     python benchmarks/bench_features.py                     # everything
     python benchmarks/bench_features.py --sizes 50000       # one simulated size
@@ -134,14 +135,27 @@ IMPLEMENTATIONS = {
 }
 
 
+def _rss_mb() -> float:
+    """Current resident set size (Linux /proc), 0 where unavailable."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def _child(name: str, matches: pd.DataFrame, queue: mp.Queue) -> None:
+    before = _rss_mb()
     started = time.perf_counter()
     IMPLEMENTATIONS[name](matches)
     seconds = time.perf_counter() - started
-    queue.put((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put((seconds, peak, peak - before))
 
 
-def measure(name: str, matches: pd.DataFrame) -> tuple[float, float]:
+def measure(name: str, matches: pd.DataFrame) -> tuple[float, float, float]:
     context = mp.get_context("fork")
     queue = context.Queue()
     process = context.Process(target=_child, args=(name, matches, queue))
@@ -156,16 +170,16 @@ def report(label: str, matches: pd.DataFrame, baseline: bool) -> None:
     names = list(IMPLEMENTATIONS) if baseline else list(IMPLEMENTATIONS)[:1]
     results = {}
     for name in names:
-        seconds, peak = measure(name, matches)
+        seconds, peak, extra = measure(name, matches)
         results[name] = seconds
         print(
-            f"  {label:<34} {name:<31} {n:>8,} rows {seconds:8.2f} s {n / seconds:>10,.0f} matches/s"
-            f"  peak RSS {peak:7.0f} MB",
+            f"  {label:<27} {name:<30} {n:>8,} rows {seconds:7.2f} s {n / seconds:>8,.0f} matches/s"
+            f"  peak RSS {peak:5.0f} MB (+{extra:.0f} MB over the input)",
             flush=True,
         )
     if len(results) == 2:
         full, naive = results.values()
-        print(f"  {'':<34} full feature set / naive Elo time: {full / naive:.2f}x", flush=True)
+        print(f"  {'':<27} full feature set takes {full / naive:.2f}x the naive Elo's time", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

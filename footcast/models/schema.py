@@ -167,16 +167,18 @@ def conform(frame: pd.DataFrame, columns: tuple[str, ...] = MATCH_COLUMNS) -> pd
 
 
 def legs(frame: pd.DataFrame, prior_meetings: pd.Series | None = None) -> pd.Series:
-    """Leg number of each row: its rank among meetings of the same league, season, home and
-    away team in kickoff order (file order breaks ties), plus ``prior_meetings`` (meetings
-    already played, for fixtures)."""
+    """Leg number of each row: the rank of its kickoff date among the distinct dates on which
+    the same home and away team meet in that league season, plus ``prior_meetings`` (meetings
+    already played, for fixtures). Two rows of a pair on the same date share a leg, so a
+    duplicated row keeps a duplicated id (and is caught as a duplicate, not taken as a new leg).
+    """
     keys = ["league", "season", "home_team", "away_team"]
-    order = frame.assign(_row=range(len(frame))).sort_values(["kickoff", "_row"], kind="stable")
-    rank = order.groupby(keys, dropna=False, sort=False).cumcount() + 1
-    rank = rank.reindex(order.index).loc[frame.index]
+    day = frame["kickoff"].dt.tz_convert(UK).dt.normalize()
+    rank = frame[keys].assign(_day=day).groupby(keys, dropna=False)["_day"].rank(method="dense")
+    rank = rank.fillna(1).astype(int)
     if prior_meetings is not None:
         rank = rank + prior_meetings.reindex(frame.index).fillna(0).astype(int)
-    return rank.astype(int)
+    return rank
 
 
 def assign_match_ids(frame: pd.DataFrame, prior_meetings: pd.Series | None = None) -> pd.Series:

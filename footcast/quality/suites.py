@@ -557,30 +557,23 @@ def _result_code(home: np.ndarray, away: np.ndarray) -> np.ndarray:
 
 
 def _expected_match_ids(view: dict[str, Any]) -> np.ndarray:
-    """schema.make_match_id of every row whose keys and kickoff are present (None otherwise).
-
-    ``leg`` numbers the meetings of one home/away pair in kickoff order (ties: row order), as
-    schema.make_match_id defines it; the first leg keeps the plain id.
-    """
+    """schema.make_match_id of every row whose keys and kickoff are present (None otherwise),
+    with the leg numbering of schema.legs (one code path with the parsers)."""
     keys = pd.DataFrame(
         {
-            "league": view["league"],
-            "season": view["season"],
-            "home": view["home_team"],
-            "away": view["away_team"],
-            "kickoff": view["kickoff"].to_numpy(),
+            "league": np.asarray(view["league"]),
+            "season": np.asarray(view["season"]),
+            "home_team": np.asarray(view["home_team"]),
+            "away_team": np.asarray(view["away_team"]),
+            "kickoff": pd.to_datetime(np.asarray(view["kickoff"]), utc=True),
         }
     )
     expected = np.full(len(keys), None, dtype=object)
     keys = keys[keys.notna().all(axis=1)]
     if keys.empty:
         return expected
-    keys = keys.iloc[np.lexsort((keys.index.to_numpy(), keys["kickoff"].to_numpy()))]
-    legs = keys.groupby(["league", "season", "home", "away"], sort=False).cumcount() + 1
-    for position, league, season, home, away, leg in zip(
-        keys.index, keys["league"], keys["season"], keys["home"], keys["away"], legs, strict=True
-    ):
-        expected[position] = schema.make_match_id(str(league), int(season), str(home), str(away), int(leg))
+    ids = schema.assign_match_ids(keys)
+    expected[keys.index.to_numpy()] = ids.to_numpy(dtype=object)
     return expected
 
 
