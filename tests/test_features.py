@@ -224,6 +224,16 @@ def test_first_match_of_a_team_is_defined():
     np.testing.assert_allclose(probs.sum(axis=1), 1.0)
 
 
+def test_nan_only_where_documented():
+    out = F.build_features(make_matches(9, n_seasons=4), as_fixtures(make_matches(10, first_season=2004)))
+    may_be_nan = ("_rest_days", "_season_ppg", "_season_gdpg", "_promoted", "_p_home", "_p_draw", "_p_away")
+    for column in F.FEATURE_COLUMNS:
+        if out[column].isna().any():
+            documented = "form" in column or column.endswith(may_be_nan) or column.endswith("_overround")
+            assert documented and not column.startswith(("elo_", "goals_")), column
+    assert not out[list(F.ELO_BASELINE_COLUMNS + F.GOALS_MODEL_COLUMNS)].isna().any().any()
+
+
 def test_bad_input_is_rejected():
     matches = make_matches(4)
     with pytest.raises(ValueError, match="duplicate"):

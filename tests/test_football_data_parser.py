@@ -308,10 +308,10 @@ def test_unparseable_time():
     assert error.line == 2 and "Time" in error.cause
 
 
-def test_missing_or_identical_teams():
+def test_missing_team_fails_but_identical_teams_are_left_to_validation():
     assert failure("Date,HomeTeam,AwayTeam,FTHG,FTAG\n17/08/2024,,Wolves,2,0\n").line == 2
-    error = failure("Date,HomeTeam,AwayTeam,FTHG,FTAG\n17/08/2024,Wolves,Wolves,2,0\n")
-    assert error.line == 2 and "both" in error.cause
+    frame = results("Date,HomeTeam,AwayTeam,FTHG,FTAG\n17/08/2024,Wolves,Wolves,2,0\n")
+    assert frame["home_team"].tolist() == frame["away_team"].tolist() == ["Wolves"]
 
 
 def test_wrong_div():

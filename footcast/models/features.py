@@ -12,8 +12,10 @@ Point-in-time rules
 - Only *played* rows (a row of ``matches`` with both full-time goals) change any state.
   Fixtures (and played-file rows without a score) are rows with no result: they get features
   by the same code path and change nothing, so a fixture's features equal the features the
-  same match gets once it is in the history (as long as the team has no other unplayed match
-  before it). A fixture whose ``match_id`` is also among the played matches is dropped.
+  same match gets once it is in the history, provided every match kicking off before it has
+  been played by then (features of fixtures further ahead change as results come in). A
+  fixture whose ``match_id`` is also among the played matches is dropped. ``(kickoff,
+  match_id)`` must be unique; the same ``match_id`` at two kickoffs is accepted.
 - The bookmaker prices of a match are published before its kickoff, so the match's own
   *opening* prices are legitimate inputs. Closing prices are stored only as an evaluation
   baseline (``MARKET_BASELINE_COLUMNS``) and never enter ``MODEL_FEATURES``.

@@ -406,9 +406,8 @@ def _key_fields(
     times = _times(table, problems)
     home = _teams(table, problems, _HOME)
     away = _teams(table, problems, _AWAY)
-    for index, (h, a) in enumerate(zip(home, away, strict=True)):
-        if h and h == a:
-            problems.add(index, f"home and away team are both {h!r}")
+    # A row whose home and away team are the same parses fine: it is a data error that the
+    # validated layer quarantines with its reason, not a reason to reject the whole file.
     kickoffs: list[pd.Timestamp | None] = []
     known: list[bool] = []
     for day, at in zip(days, times, strict=True):
