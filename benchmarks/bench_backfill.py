@@ -41,8 +41,19 @@ def serve(directory: Path) -> tuple[ThreadingHTTPServer, list[str]]:
 def backfill(env: dict[str, str], leagues: str, seasons: str) -> tuple[float, str]:
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "footcast.pipelines.cli", "backfill", "--leagues", leagues, "--seasons", seasons],
-        env=env, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "footcast.pipelines.cli",
+            "backfill",
+            "--leagues",
+            leagues,
+            "--seasons",
+            seasons,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     seconds = time.perf_counter() - started
     if result.returncode != 0:
@@ -83,12 +94,14 @@ def main() -> None:
     server, requests = serve(SHARED)
     home = Path(tempfile.mkdtemp(prefix="footcast-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FOOTCAST_", "DAGSTER_", "MLFLOW_"))}
-    env.update({
-        "FOOTCAST_HOME": str(home),
-        "FOOTCAST_FOOTBALL_DATA_URL": f"http://127.0.0.1:{server.server_address[1]}",
-        "FOOTCAST_HTTP_RATE": "100",  # the loopback mirror; the site itself gets the default 1/s
-        "FOOTCAST_NOW": "2025-11-29T12:00:00+00:00",
-    })
+    env.update(
+        {
+            "FOOTCAST_HOME": str(home),
+            "FOOTCAST_FOOTBALL_DATA_URL": f"http://127.0.0.1:{server.server_address[1]}",
+            "FOOTCAST_HTTP_RATE": "100",  # the loopback mirror; the site itself gets the default 1/s
+            "FOOTCAST_NOW": "2025-11-29T12:00:00+00:00",
+        }
+    )
     partitions = len(seasons) * len(leagues)
     print(f"{partitions} partitions ({args.leagues} {args.seasons}), home {home}")
 
@@ -101,14 +114,18 @@ def main() -> None:
     plain = baseline(env, leagues, seasons)
     server.shutdown()
 
-    print(f"cold backfill (downloads): {cold:7.1f}s  {cold_requests} requests  {rows + quarantined} rows  "
-          f"{(rows + quarantined) / cold:,.0f} rows/s")
+    print(
+        f"cold backfill (downloads): {cold:7.1f}s  {cold_requests} requests  {rows + quarantined} rows  "
+        f"{(rows + quarantined) / cold:,.0f} rows/s"
+    )
     print(f"  {cold_summary}")
     print(f"warm backfill (archive):   {warm:7.1f}s  {warm_requests} requests")
     print(f"  {warm_summary}")
     print(f"baseline, no Dagster:      {plain:7.1f}s  ({plain / partitions:.2f}s per partition)")
-    print(f"Dagster overhead per partition (warm - baseline, incl. process start): "
-          f"{(warm - plain) / partitions:.2f}s")
+    print(
+        f"Dagster overhead per partition (warm - baseline, incl. process start): "
+        f"{(warm - plain) / partitions:.2f}s"
+    )
 
 
 if __name__ == "__main__":
