@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from footcast import config
-from footcast.models import schema
+from footcast.models import schema, teams
 from footcast.pipelines import partitions
 from footcast.pipelines.warehouse import Warehouse, matches, quarantine, raw_matches
 from footcast.quality import suites
@@ -74,6 +74,13 @@ def diff(previous: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def known_teams(league_code: str) -> set[str] | None:
+    """Clubs known for the league in the alias table's registry; None for a league it does
+    not cover yet (not checked, rather than quarantining every row)."""
+    names = teams.LEAGUE_TEAMS.get(league_code)
+    return set(names) if names else None
+
+
 def validate_and_store(
     warehouse: Warehouse, league_code: str, season: int, max_quarantine_share: float = 0.05
 ) -> ValidationReport:
@@ -85,7 +92,7 @@ def validate_and_store(
         league=league_code,
         season=season,
         completed=partitions.is_completed(season),
-        known_teams=None,
+        known_teams=known_teams(league_code),
         max_quarantine_share=max_quarantine_share,
     )
     report = ValidationReport(league_code, season, outcome, raw_rows=len(raw), written=False)
