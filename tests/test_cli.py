@@ -41,7 +41,7 @@ def test_help_lists_only_working_commands(cli_env):
     result = footcast("--help", env=cli_env)
     assert result.returncode == 0
     listed = set(re.findall(r"^    (\w+)\s", result.stdout, flags=re.M))
-    assert listed == {"demo", "lookup"}
+    assert listed == {"demo", "lookup", "backfill", "export"}
 
 
 def test_bad_usage_exits_2(cli_env):
@@ -49,6 +49,41 @@ def test_bad_usage_exits_2(cli_env):
     assert footcast("lookup", "--league", "SIM1", env=cli_env).returncode == 2
     result = footcast("lookup", "--league", "SIM1", "--date", "29/11/2026", env=cli_env)
     assert result.returncode == 2 and "not a date" in result.stderr
+    result = footcast("backfill", "--leagues", "E0,XX", "--seasons", "2020-2021", env=cli_env)
+    assert result.returncode == 2 and "unknown league(s) XX;" in result.stderr
+    result = footcast("backfill", "--leagues", "E0", "--seasons", "1980-1990", env=cli_env)
+    assert result.returncode == 2 and "outside 1993-2026" in result.stderr
+    assert footcast("export", "matches", "--out", "x.txt", env=cli_env).returncode == 2
+
+
+def test_backfill_fetches_once_then_serves_the_archive_and_exports(cli_env, tmp_path):
+    from tests.test_raw_layer import GOOD_E0, Site
+
+    site = Site()
+    try:
+        site.routes["/mmz4281/2324/E0.csv"] = (200, GOOD_E0.replace(b"/2024", b"/2023"))
+        site.routes["/mmz4281/2425/E0.csv"] = (200, GOOD_E0)
+        env = {**cli_env, "FOOTCAST_FOOTBALL_DATA_URL": site.url, "FOOTCAST_HTTP_RATE": "100"}
+        first = footcast("backfill", "--leagues", "E0", "--seasons", "2023-2024", env=env)
+        assert first.returncode == 0, first.stderr
+        assert (
+            "2 partitions: 2 fetched, 0 unchanged, 0 failed; 6 rows validated, 0 quarantined" in first.stdout
+        )
+        second = footcast("backfill", "--leagues", "E0", "--seasons", "2023-2024", env=env)
+        assert "2 partitions: 0 fetched, 2 unchanged, 0 failed" in second.stdout
+        assert len(site.requests) == 2
+        # A season the site does not have: a clear failure naming it, exit 1.
+        missing = footcast("backfill", "--leagues", "E0", "--seasons", "2022", env=env)
+        assert missing.returncode == 1
+        assert "no such season" in missing.stderr and "/mmz4281/2223/E0.csv" in missing.stderr
+    finally:
+        site.close()
+    exported = footcast("export", "matches", "--out", str(tmp_path / "matches.parquet"), env=env)
+    assert exported.returncode == 0, exported.stderr
+    import pandas as pd
+
+    frame = pd.read_parquet(tmp_path / "matches.parquet")
+    assert len(frame) == 6 and set(frame["season"]) == {2023, 2024}
 
 
 def test_lookup_before_anything_is_published_fails_in_one_line(cli_env):

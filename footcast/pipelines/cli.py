@@ -222,7 +222,7 @@ def parse_leagues(text: str) -> list[str]:
     unknown = [c for c in codes if c not in partitions.LEAGUES]
     if unknown or not codes:
         raise argparse.ArgumentTypeError(
-            f"unknown league(s) {', '.join(unknown) or text!r}; known: {', '.join(partitions.LEAGUES)}"
+            f"unknown league(s) {', '.join(unknown) or repr(text)}; known: {', '.join(partitions.LEAGUES)}"
         )
     return codes
 
@@ -281,6 +281,35 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+EXPORTABLE = ("raw_matches", "matches", "quarantine", "fixtures", "features", "predictions")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from footcast import config
+    from footcast.pipelines import warehouse as wh
+
+    prepare_environment()
+    out = Path(args.out)
+    if out.suffix not in (".csv", ".parquet"):
+        raise UsageError(f"--out {out} must end in .csv or .parquet")
+    store = wh.Warehouse(config.warehouse_url(), os.environ.get("FOOTCAST_WAREHOUSE_SCHEMA") or None)
+    try:
+        frame = store.read_features() if args.table == "features" else store.read(getattr(wh, args.table))
+    except (sa.exc.NoSuchTableError, sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        raise CommandError(
+            f"table {args.table} is not in the warehouse yet ({type(exc).__name__}): materialize it first"
+        ) from exc
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        frame.to_csv(out, index=False)
+    else:
+        frame.to_parquet(out, index=False)
+    print(f"{len(frame)} rows x {len(frame.columns)} columns of {args.table} -> {out}")
+    return EXIT_OK
+
+
 def _metadata(result, asset: str) -> dict:
     import dagster as dg
 
@@ -323,6 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-download completed seasons the archive already holds, and re-validate",
     )
     backfill.set_defaults(handler=cmd_backfill)
+
+    export = commands.add_parser("export", help="write a warehouse table to .csv or .parquet")
+    export.add_argument("table", choices=EXPORTABLE)
+    export.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
+    export.set_defaults(handler=cmd_export)
 
     lookup = commands.add_parser("lookup", help="read published predictions from Redis")
     target = lookup.add_mutually_exclusive_group(required=True)
