@@ -81,7 +81,8 @@ def test_bad_rows_go_to_quarantine_with_reasons_and_good_rows_to_matches(pipelin
     # 6 of 16 quarantined is above the default 5% blocking share: the run says so.
     assert not result.success
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
-    assert not checks["quarantine_share"].passed and checks["quarantine_share"].blocking
+    assert not checks["table"].passed and checks["table"].blocking
+    assert "quarantine_share" in checks["table"].metadata["failed_expectations"].value
 
     warehouse = defs.resources["warehouse"].process_config_and_initialize().get()
     where = {"league": "E0", "season": 2024}
@@ -110,7 +111,10 @@ def test_bad_rows_go_to_quarantine_with_reasons_and_good_rows_to_matches(pipelin
         assert json.loads(row["failed_values"])
         assert row["source_url"].endswith("/mmz4281/2425/E0.csv") and row["source_line"] > 1
     warnings = {c.check_name: c for c in result.get_asset_check_evaluations()}
-    assert not warnings["goals_in_range"].passed and not warnings["goals_in_range"].blocking
+    assert not warnings["rows"].passed and not warnings["rows"].blocking
+    assert warnings["table"].passed and warnings["schema"].passed
+    expectations = warnings["rows"].metadata["expectations"].value
+    assert expectations["goals_in_range"] == {"passed": False, "unexpected_count": 1}
 
 
 def test_blocking_check_stops_features_in_the_same_run(pipeline):
@@ -123,8 +127,8 @@ def test_blocking_check_stops_features_in_the_same_run(pipeline):
     assert not result.success
     executed = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
     assert "features" not in executed
-    failed = [c for c in result.get_asset_check_evaluations() if not c.passed]
-    assert "match_id_unique" in {c.check_name for c in failed}
+    failed = {c.check_name: c for c in result.get_asset_check_evaluations() if not c.passed}
+    assert "match_id_unique" in failed["table"].metadata["failed_expectations"].value
     # The run record in the instance (what the UI shows) holds the failed check evaluation.
     records = instance.get_records_for_run(result.run_id).records
     evaluations = [
@@ -133,7 +137,7 @@ def test_blocking_check_stops_features_in_the_same_run(pipeline):
         if r.event_log_entry.dagster_event
         and r.event_log_entry.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    assert any(e.check_name == "match_id_unique" and not e.passed for e in evaluations)
+    assert any(e.check_name == "table" and not e.passed for e in evaluations)
     warehouse = defs.resources["warehouse"].process_config_and_initialize().get()
     assert warehouse.count(matches, {"league": "E0", "season": 2024}) == 0
 

@@ -238,28 +238,24 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             f"seasons {outside[0]}..{outside[-1]} are outside {min(valid_seasons)}-{max(valid_seasons)}"
         )
     targets = [(league, season) for league in args.leagues for season in args.seasons]
-    run_config = {"ops": {"raw_matches": {"config": {"force": True}}}} if args.force else None
+    workers = max(1, min(args.workers, len(targets)))
     print(
         f"footcast backfill: raw + validated for {len(targets)} league-season partitions"
+        + (f", {workers} worker processes" if workers > 1 else "")
         + (" (forced re-download)" if args.force else "")
     )
     started = time.perf_counter()
     tally = {"fetched": 0, "unchanged": 0, "failed": 0}
     rows = quarantined = requests = 0
     failures: list[str] = []
-    for number, (league, season) in enumerate(targets, start=1):
-        label = f"{league} {season}/{(season + 1) % 100:02d}"
-        try:
-            result, seconds = execute_job(
-                "ingest", f"ingest {label}", partitions.partition_key(league, season), run_config
-            )
-        except CommandError as exc:
+    for number, outcome in enumerate(_ingest_all(targets, args.force, workers), start=1):
+        label = outcome["label"]
+        if outcome["error"]:
             tally["failed"] += 1
-            failures.append(str(exc))
-            print(f"  [{number}/{len(targets)}] {label}: FAILED {exc}", flush=True)
+            failures.append(outcome["error"])
+            print(f"  [{number}/{len(targets)}] {label}: FAILED {outcome['error']}", flush=True)
             continue
-        raw_meta = _metadata(result, "raw_matches")
-        valid_meta = _metadata(result, "validated_matches")
+        raw_meta, valid_meta = outcome["raw"], outcome["validated"]
         origin = raw_meta.get("origin", "")
         tally["unchanged" if origin in ("archive", "not-modified") else "fetched"] += 1
         rows += int(valid_meta.get("rows", 0))
@@ -267,7 +263,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         requests += int(raw_meta.get("requests_made", 0))
         print(
             f"  [{number}/{len(targets)}] {label}: {raw_meta.get('rows', 0)} rows from {origin}, "
-            f"{valid_meta.get('quarantined', 0)} quarantined  ({seconds:.1f}s)",
+            f"{valid_meta.get('quarantined', 0)} quarantined  ({outcome['seconds']:.1f}s)",
             flush=True,
         )
     seconds = time.perf_counter() - started
@@ -310,6 +306,59 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _ingest_partition(league: str, season: int, force: bool) -> dict:
+    """Run raw + validated for one partition; a plain dict so it can cross process boundaries."""
+    from footcast.pipelines import partitions
+
+    label = f"{league} {season}/{(season + 1) % 100:02d}"
+    run_config = {"ops": {"raw_matches": {"config": {"force": force}}}}
+    try:
+        result, seconds = execute_job(
+            "ingest", f"ingest {label}", partitions.partition_key(league, season), run_config
+        )
+    except CommandError as exc:
+        return {"label": label, "error": str(exc)}
+    return {
+        "label": label,
+        "error": "",
+        "seconds": seconds,
+        "raw": _metadata(result, "raw_matches"),
+        "validated": _metadata(result, "validated_matches"),
+    }
+
+
+def _worker_init(rate_per_host: float) -> None:
+    # Workers share the host's politeness budget: each gets an equal part of the rate.
+    os.environ["FOOTCAST_HTTP_RATE"] = str(rate_per_host)
+
+
+def _ingest_all(targets: list[tuple[str, int]], force: bool, workers: int):
+    """Outcomes of every partition, in completion order (several worker processes if asked)."""
+    if workers == 1:
+        for league, season in targets:
+            yield _ingest_partition(league, season, force)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from footcast.pipelines.definitions import defs
+    from footcast.pipelines.http_client import default_rate_per_host
+
+    # Create the instance storage and the warehouse tables once, here: workers racing to
+    # create (and migrate) the same SQLite databases corrupt their schema version records.
+    with _instance():
+        pass
+    defs.resources["warehouse"].process_config_and_initialize().get()
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_init, initargs=(default_rate_per_host() / workers,)
+    ) as pool:
+        futures = [pool.submit(_ingest_partition, league, season, force) for league, season in targets]
+        for future in as_completed(futures):
+            yield future.result()
+
+
 def _metadata(result, asset: str) -> dict:
     import dagster as dg
 
@@ -347,6 +396,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--seasons", type=parse_seasons, required=True, help="start years, inclusive: 2010-2024 (or one year)"
     )
     backfill.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="worker processes running partitions side by side (default: up to 2); they share one "
+        "per-host request rate",
+    )
+    backfill.add_argument(
         "--force",
         action="store_true",
         help="re-download completed seasons the archive already holds, and re-validate",
@@ -370,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.command == "backfill" and args.workers < 1:
+        parser.error("--workers must be at least 1")
     if args.command == "lookup":
         if args.league and not args.date:
             parser.error("--league needs --date YYYY-MM-DD")
