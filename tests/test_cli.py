@@ -41,7 +41,7 @@ def test_help_lists_only_working_commands(cli_env):
     result = footcast("--help", env=cli_env)
     assert result.returncode == 0
     listed = set(re.findall(r"^    (\w+)\s", result.stdout, flags=re.M))
-    assert listed == {"demo", "lookup", "backfill", "export"}
+    assert listed == {"demo", "lookup", "backfill", "export", "publish"}
 
 
 def test_bad_usage_exits_2(cli_env):
@@ -120,11 +120,21 @@ def test_demo_from_empty_home_then_lookup(cli_env, footcast_home):
     unknown_team = footcast("lookup", "--team", "Nowhere Athletic", env=cli_env)
     assert unknown_team.returncode == 1 and "unknown team" in unknown_team.stderr
 
-    # The runs are in the Dagster instance the UI reads: 2 leagues x 2 seasons + predict.
+    # Re-publish from the warehouse (no recomputation): the same version, served unchanged.
+    before = json.loads(footcast("lookup", match_id, "--json", env=cli_env).stdout)
+    republished = footcast("publish", env=cli_env)
+    assert republished.returncode == 0, republished.stderr
+    assert before[0]["publish_version"] in republished.stdout
+    assert json.loads(footcast("lookup", match_id, "--json", env=cli_env).stdout) == before
+    # Only one version exists: nothing to roll back to, said in one line.
+    rolled = footcast("publish", "--rollback", env=cli_env)
+    assert rolled.returncode == 1 and "no version older than" in rolled.stderr
+
+    # The runs are in the Dagster instance the UI reads: 2 leagues x 2 seasons + predict + publish.
     import dagster as dg
 
     os.environ["DAGSTER_HOME"] = str(footcast_home / "dagster")
     with dg.DagsterInstance.get() as instance:
         runs = instance.get_run_records()
-        assert len(runs) == 5
+        assert len(runs) == 6
         assert all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in runs)

@@ -129,3 +129,39 @@ def test_bad_responses_fail_clearly_and_keep_the_previous_data(site, ingest, sta
     assert cause.lower() in text.lower()
     assert warehouse.count(raw_matches, {"league": "E0", "season": 2026}) == 3
     assert warehouse.count(matches, {"league": "E0", "season": 2026}) == 3
+
+
+FIXTURES_CSV = (
+    b"\xef\xbb\xbfDiv,Date,Time,HomeTeam,AwayTeam,B365H,B365D,B365A,PSH,PSD,PSA\r\n"
+    # Already played (in the season file): not upcoming any more.
+    b"E0,16/08/2026,20:00,Man United,Fulham,1.60,4.20,5.25,1.62,4.30,5.40\r\n"
+    b"E0,05/12/2026,15:00,Arsenal,Nott'm Forest,1.30,5.50,9.50,1.32,5.60,10.0\r\n"
+    b"E0,06/12/2026,16:30,Liverpool,Man United,1.70,4.00,4.50,1.72,4.10,4.70\r\n"
+    # Another league of the site, not backfilled here: ignored.
+    b"SP1,06/12/2026,20:00,Barcelona,Getafe,1.25,6.00,11.0,1.26,6.20,12.0\r\n"
+)
+
+
+def test_fixtures_land_as_upcoming_matches_with_the_same_match_id_scheme(site, ingest):
+    import dagster as dg
+
+    from footcast.models import schema
+    from footcast.pipelines.definitions import build_definitions
+    from footcast.pipelines.warehouse import fixtures
+
+    run, warehouse = ingest
+    site.routes["/mmz4281/2627/E0.csv"] = (200, GOOD_E0.replace(b"/2024", b"/2026"))
+    assert run("E0", 2026).success
+    site.routes["/fixtures.csv"] = (200, FIXTURES_CSV)
+    defs = build_definitions()
+    [asset] = [a for a in defs.assets if a.key.to_user_string() == "raw_fixtures"]
+    assert dg.materialize([asset], resources=defs.resources).success
+    upcoming = warehouse.read(fixtures).sort_values("kickoff")
+    assert upcoming["home_team"].tolist() == ["Arsenal", "Liverpool"]
+    assert upcoming["match_id"].tolist() == [
+        schema.make_match_id("E0", 2026, "Arsenal", "Nott'm Forest"),
+        schema.make_match_id("E0", 2026, "Liverpool", "Man United"),
+    ]
+    assert upcoming["odds_ps_open_h"].tolist() == [1.32, 1.72]
+    assert upcoming["odds_ps_close_h"].isna().all()
+    assert str(upcoming["kickoff"].iloc[0]) == "2026-12-05 15:00:00+00:00"

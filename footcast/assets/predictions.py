@@ -1,8 +1,9 @@
 """Predictions layer: the champion scores upcoming fixtures; a batch is kept and published to Redis."""
 
 import dagster as dg
+import pandas as pd
 
-from footcast import config
+from footcast.config import now as current_time
 from footcast.models import features as feature_builder
 from footcast.pipelines import predicting, redis_store
 from footcast.pipelines.resources import MlflowResource, RedisResource, WarehouseResource
@@ -27,12 +28,12 @@ def predictions(
     store = warehouse.get()
     frame = store.read_features()
     classifier = mlflow_tracking.load_model(champion.version)
-    version = redis_store.new_version(config.now())
+    version = redis_store.new_version(current_time())
     batch = predicting.score_fixtures(
         frame,
         classifier,
         champion.feature_columns,
-        now=config.now(),
+        now=current_time(),
         model_name=mlflow_tracking.registered_model_name,
         model_version=champion.version,
         feature_set_version=champion.feature_set_version or feature_builder.FEATURE_SET_VERSION,
@@ -93,4 +94,38 @@ def published_predictions(
             "chunks": result.chunks,
             "expired_versions": ", ".join(result.expired_versions),
         }
+    )
+
+
+class FreshnessConfig(dg.Config):
+    max_age_hours: float = 24.0
+
+
+@dg.asset_check(
+    asset=published_predictions,
+    description="The published batch is fresh: generated within max_age_hours, and no published "
+    "prediction is for a fixture whose kickoff has passed (re-run `predict` after matchdays).",
+)
+def predictions_fresh(
+    config: FreshnessConfig, warehouse: WarehouseResource, redis: RedisResource
+) -> dg.AssetCheckResult:
+    store = redis.store()
+    version = store.current_version()
+    if version is None:
+        return dg.AssetCheckResult(passed=False, metadata={"reason": "nothing published yet"})
+    batch = predicting.read_batch(warehouse.get(), version)
+    now = pd.Timestamp(current_time())
+    age_hours = (now - batch["generated_at"].max()).total_seconds() / 3600 if len(batch) else float("inf")
+    started = int((batch["kickoff"] <= now).sum())
+    stale = age_hours > config.max_age_hours
+    return dg.AssetCheckResult(
+        passed=not stale and started == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "publish_version": version,
+            "age_hours": round(age_hours, 2),
+            "max_age_hours": config.max_age_hours,
+            "kicked_off_predictions": started,
+            "published_predictions": len(batch),
+        },
     )

@@ -105,10 +105,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     seasons = list(range(last - args.seasons + 1, last + 1))
     print(f"footcast demo: {len(leagues)} simulated leagues x {len(seasons)} seasons in {home}")
     started = time.perf_counter()
-    for season in seasons:
-        for league in leagues:
-            seconds = run_job("ingest", f"ingest {league} {season}", partitions.partition_key(league, season))
-            print(f"  raw + validated {league} {season}/{(season + 1) % 100:02d}  ({seconds:.1f}s)")
+    targets = [(league, season) for season in seasons for league in leagues]
+    for outcome in _ingest_all(targets, force=False, workers=min(2, os.cpu_count() or 1)):
+        if outcome["error"]:
+            raise CommandError(outcome["error"])
+        print(f"  raw + validated {outcome['label']}  ({outcome['seconds']:.1f}s)", flush=True)
     seconds = run_job("predict", "fixtures -> features -> model -> predictions -> redis")
     print(f"  fixtures -> features -> model -> predictions -> redis  ({seconds:.1f}s)")
     store = _prediction_store()
@@ -277,6 +278,32 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    import redis as redis_lib
+
+    from footcast.pipelines.redis_store import NotPublishedError
+
+    prepare_environment()
+    if args.rollback:
+        store = _prediction_store()
+        try:
+            previous, current = store.rollback()
+        except NotPublishedError as exc:
+            raise CommandError(str(exc)) from exc
+        except redis_lib.RedisError as exc:
+            raise CommandError(f"Redis ({store.description}) is unreachable: {exc}") from exc
+        print(f"rolled back: {previous} -> {current} is served now")
+        return EXIT_OK
+    run_config = {"ops": {"published_predictions": {"config": {"publish_version": args.version or ""}}}}
+    result, seconds = execute_job("publish", "publish to redis", run_config=run_config)
+    meta = _metadata(result, "published_predictions")
+    print(
+        f"published {meta.get('rows')} predictions as {meta.get('publish_version')} "
+        f"(previous {meta.get('previous_version') or 'none'}) in {seconds:.1f}s"
+    )
+    return EXIT_OK
+
+
 EXPORTABLE = ("raw_matches", "matches", "quarantine", "fixtures", "features", "predictions")
 
 
@@ -408,6 +435,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-download completed seasons the archive already holds, and re-validate",
     )
     backfill.set_defaults(handler=cmd_backfill)
+
+    publish = commands.add_parser(
+        "publish",
+        help="re-publish a prediction batch from the warehouse to "
+        "Redis, or roll back to the previous version",
+    )
+    which = publish.add_mutually_exclusive_group()
+    which.add_argument("--version", help="publish version to publish (default: the newest batch)")
+    which.add_argument("--rollback", action="store_true", help="serve the previous published version again")
+    publish.set_defaults(handler=cmd_publish)
 
     export = commands.add_parser("export", help="write a warehouse table to .csv or .parquet")
     export.add_argument("table", choices=EXPORTABLE)

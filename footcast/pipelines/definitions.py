@@ -29,6 +29,11 @@ ingest_job = dg.define_asset_job(
     partitions_def=raw.SEASON_LEAGUE,
     description="raw -> validated for one league-season partition",
 )
+publish_job = dg.define_asset_job(
+    "publish",
+    selection=dg.AssetSelection.assets(predictions.published_predictions),
+    description="re-publish a prediction batch from the warehouse to Redis (no recomputation)",
+)
 predict_job = dg.define_asset_job(
     "predict",
     selection=dg.AssetSelection.assets(*PREDICT_ASSETS),
@@ -60,7 +65,8 @@ def resources() -> dict[str, dg.ConfigurableResource]:
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[*INGEST_ASSETS, *PREDICT_ASSETS],
-        jobs=[ingest_job, predict_job],
+        asset_checks=[predictions.predictions_fresh],
+        jobs=[ingest_job, predict_job, publish_job],
         resources=resources(),
     )
 

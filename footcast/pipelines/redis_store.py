@@ -15,7 +15,10 @@ Key layout (``P`` is the key prefix, default ``footcast``; ``V`` a publish versi
 Publishing writes every key of the new version first (pipelined, in chunks so the server is
 never blocked for long), then switches ``P:current`` in one MULTI/EXEC. Readers resolve the
 pointer and read the version inside one Lua script, so a lookup is one round trip and always
-sees one complete version. Versions beyond the newest ``keep_versions`` get a TTL.
+sees one complete version. Versions beyond the newest ``keep_versions`` (and a version rolled
+back from) get a TTL. Before the switch the publish checks that every prediction is stored (a
+Redis restart without persistence loses earlier chunks); rewriting a version that is not
+current first deletes what an earlier write of it left (a killed publisher, a TTL).
 """
 
 from __future__ import annotations
@@ -208,6 +211,7 @@ class PredictionStore:
         )
         base = self._base(version)
         self._retrying("registering the pending version", lambda: self.client.sadd(self.pending_key, version))
+        self._retrying(f"clearing leftovers of version {version}", lambda: self._clear_leftovers(version))
 
         rows = batch.to_dict("records")
         chunks = [rows[i : i + self.chunk_size] for i in range(0, len(rows), self.chunk_size)]
@@ -215,6 +219,18 @@ class PredictionStore:
             self._retrying(
                 f"writing chunk {number}/{len(chunks)} of version {version}",
                 lambda chunk=chunk: self._write_chunk(base, version, chunk),
+            )
+        # A Redis restart without persistence during the writes loses the chunks written before
+        # it, and the retries cannot tell: never switch readers to a version that lacks records.
+        stored = self._retrying(
+            "counting the written predictions", lambda: self.client.zcard(f"{base}:kickoff")
+        )
+        wanted = batch["match_id"].nunique()
+        if stored < wanted:
+            raise PublishError(
+                f"version {version} on {self.description}: only {stored} of {wanted} predictions are "
+                "stored after writing them all (did Redis restart and lose writes?); the current "
+                "version was not switched, rerun the publish"
             )
         meta = {
             "version": version,
@@ -226,6 +242,19 @@ class PredictionStore:
         previous = self._retrying("switching the current version", lambda: self._switch(version))
         expired = self._retrying("expiring old versions", self._expire_old_versions)
         return PublishResult(version, len(rows), previous, len(chunks), expired)
+
+    def _clear_leftovers(self, version: str) -> None:
+        """Delete keys left by an earlier write of ``version`` (a killed publisher, or an old
+        version re-published): they may carry a garbage TTL, or stale index entries. Not when
+        readers are on ``version``, and without a keyspace scan when nothing is left."""
+        base = self._base(version)
+        if self.client.get(self.current_key) == version:
+            return
+        if not self.client.exists(f"{base}:kickoff", f"{base}:meta"):
+            return
+        keys = list(self.client.scan_iter(match=f"{base}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            self.client.unlink(*keys[start : start + 1000])
 
     def _write_chunk(self, base: str, version: str, chunk: Sequence[dict[str, Any]]) -> None:
         pipe = self.client.pipeline(transaction=False)
@@ -293,6 +322,8 @@ class PredictionStore:
         pipe.set(self.current_key, target)
         pipe.lrem(self.versions_key, 1, current)
         pipe.execute()
+        # Dropped from the versions list, the version would otherwise never expire.
+        self._expire_version(current)
         return current, target
 
     # -- lookups -----------------------------------------------------------------------

@@ -1,0 +1,574 @@
+"""Publishing to Redis while the server goes down, restarts, or the publisher is killed.
+
+Every test starts its own ``redis-server`` on a free loopback port with its data in the test's
+temp dir, and stops, kills or restarts it (the shared Redis on 6379 is never touched). Without
+the redis-server binary the tests skip, except under CI=true where they fail.
+
+What they show:
+- Redis down mid-publish: the publish retries with backoff, then raises PublishError naming
+  the step, the server and the attempts; after a restart readers get the previous complete
+  version, and rerunning the publish alone (same batch, same version id) completes it.
+- Redis restarting mid-publish within the retry budget: the publish completes and every key of
+  the version is there. If the restart lost the writes already made (no persistence), the
+  publish fails clearly instead of switching readers to an incomplete version.
+- A publisher process SIGKILLed midway while reader threads loop over get / by_team /
+  by_league_date: every read is a complete A or a complete B record, current stays A, and a
+  fresh publish of B then succeeds and readers see B.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import redis
+
+from footcast.models import schema, teams
+from footcast.pipelines import redis_store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Values that differ per version, so a record tells which version it came from and a mix of
+# two versions inside one record (or one index reply) is visible.
+P_HOME = {"A": 0.41, "B": 0.47, "C": 0.53}
+P_DRAW = 0.27
+N_TEAMS = 500
+N_LEAGUES = 20
+
+
+# --- a real redis-server the test owns -----------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """One redis-server process on 127.0.0.1:port with its files in ``directory``.
+
+    ``persistent=False`` is the brief's throwaway server (``--save "" --appendonly no``): a
+    restart loses everything. ``persistent=True`` adds an append-only file in ``directory``, so
+    the data survives a stop (SIGTERM flushes it) and restart on the same port.
+    """
+
+    def __init__(self, binary: str, directory: Path, persistent: bool):
+        self.binary = binary
+        self.directory = directory
+        self.persistent = persistent
+        self.port = _free_port()
+        self.process: subprocess.Popen | None = None
+        directory.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        command = [
+            self.binary,
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "yes" if self.persistent else "no",
+            "--dir", str(self.directory),
+            "--logfile", str(self.directory / "redis.log"),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        probe = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 15
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    log = (self.directory / "redis.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"redis-server exited with {self.process.returncode}:\n{log}")
+                try:
+                    if probe.ping() and probe.info("persistence")["loading"] == 0:
+                        return
+                except (redis.ConnectionError, redis.BusyLoadingError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server on port {self.port} did not come up")
+                time.sleep(0.02)
+        finally:
+            probe.close()
+
+    def stop(self) -> None:
+        """A clean shutdown (SIGTERM): a persistent server flushes its append-only file."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+@pytest.fixture(scope="module")
+def redis_server_binary() -> str:
+    binary = shutil.which("redis-server")
+    if binary:
+        return binary
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("redis-server is not installed: under CI the Redis fault tests must run")
+    pytest.skip("redis-server binary not found (the fault tests start their own server)")
+
+
+def _server(binary: str, tmp_path: Path, persistent: bool):
+    server = RedisServer(binary, tmp_path / ("redis-aof" if persistent else "redis-volatile"), persistent)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def persistent_server(redis_server_binary, tmp_path):
+    yield from _server(redis_server_binary, tmp_path, persistent=True)
+
+
+@pytest.fixture
+def volatile_server(redis_server_binary, tmp_path):
+    yield from _server(redis_server_binary, tmp_path, persistent=False)
+
+
+def _client(server: RedisServer) -> redis.Redis:
+    return redis.Redis.from_url(server.url, decode_responses=True, socket_connect_timeout=1, socket_timeout=5)
+
+
+def _store(server: RedisServer, **options) -> redis_store.PredictionStore:
+    return redis_store.PredictionStore(
+        _client(server), prefix="faults", description=f"test {server.url}", **options
+    )
+
+
+# --- batches whose every record says which version it belongs to ---------------------------------
+
+
+def make_batch(tag: str, n: int) -> pd.DataFrame:
+    """``n`` fixtures, same matches for every tag; the probabilities and model version differ."""
+    index = pd.RangeIndex(n)
+    p_home = P_HOME[tag]
+    p_away = 1 - p_home - P_DRAW
+    return pd.DataFrame(
+        {
+            "match_id": [f"m{i:06d}" for i in index],
+            "league": [f"L{i % N_LEAGUES:02d}" for i in index],
+            "season": 2026,
+            "kickoff": pd.Timestamp("2026-08-01 11:00", tz="UTC") + pd.to_timedelta(index * 10, unit="min"),
+            "home_team": [f"Team {i % N_TEAMS:03d}" for i in index],
+            "away_team": [f"Team {(i + 1 + i // N_TEAMS) % N_TEAMS:03d}" for i in index],
+            "p_home": p_home,
+            "p_draw": P_DRAW,
+            "p_away": p_away,
+            "fair_odds_home": 1 / p_home,
+            "fair_odds_draw": 1 / P_DRAW,
+            "fair_odds_away": 1 / p_away,
+            "model_name": "footcast-1x2",
+            "model_version": f"model-{tag}",
+            "feature_set_version": "fs-faults",
+            "generated_at": pd.Timestamp("2026-07-31", tz="UTC"),
+            "publish_version": tag,
+        }
+    )
+
+
+@dataclass
+class Expected:
+    """What a complete version of ``make_batch(_, n)`` holds, independent of the tag."""
+
+    n: int
+    rows: dict[str, dict] = field(default_factory=dict)
+    team: dict[str, list[str]] = field(default_factory=dict)
+    league_date: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, n: int) -> Expected:
+        frame = make_batch("A", n)
+        frame["kickoff_text"] = [k.isoformat() for k in frame["kickoff"]]
+        frame["day"] = frame["kickoff"].dt.tz_convert(schema.UK).dt.strftime("%Y-%m-%d")
+        expected = cls(n)
+        key_of = {name: teams.team_key(name) for name in set(frame["home_team"]) | set(frame["away_team"])}
+        for row in frame.to_dict("records"):
+            match_id = row["match_id"]
+            expected.rows[match_id] = row
+            expected.team.setdefault(key_of[row["home_team"]], []).append(match_id)
+            expected.team.setdefault(key_of[row["away_team"]], []).append(match_id)
+            expected.league_date.setdefault((row["league"], row["day"]), []).append(match_id)
+        return expected
+
+    def record_problem(self, record: dict | None, match_id: str | None = None) -> str | None:
+        """Why ``record`` is not a complete record of one version (None when it is)."""
+        if record is None:
+            return f"{match_id}: missing"
+        if set(record) != set(redis_store.PREDICTION_FIELDS):
+            return f"{record.get('match_id')}: fields {sorted(record)}"
+        tag = record["publish_version"]
+        if tag not in P_HOME:
+            return f"{record['match_id']}: unknown publish_version {tag!r}"
+        want = self.rows.get(record["match_id"])
+        if want is None or (match_id is not None and record["match_id"] != match_id):
+            return f"asked {match_id}, got {record['match_id']}"
+        p_home = P_HOME[tag]
+        checks = {
+            "p_home": record["p_home"] == p_home,
+            "p_away": record["p_away"] == 1 - p_home - P_DRAW,
+            "fair_odds_home": record["fair_odds_home"] == 1 / p_home,
+            "model_version": record["model_version"] == f"model-{tag}",
+            "teams": (record["home_team"], record["away_team"]) == (want["home_team"], want["away_team"]),
+            "league": record["league"] == want["league"],
+            "kickoff": record["kickoff"] == want["kickoff_text"],
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        return f"{record['match_id']} ({tag}): inconsistent {bad}" if bad else None
+
+    def index_problem(self, records: list[dict], want_ids: list[str]) -> tuple[str | None, str | None]:
+        """(version of the reply, why it is not one complete version's index reply)."""
+        tags = {r.get("publish_version") for r in records}
+        tag = next(iter(tags)) if len(tags) == 1 else None
+        if len(tags) > 1:
+            return None, f"one reply mixes versions {sorted(map(str, tags))}"
+        if [r.get("match_id") for r in records] != want_ids:
+            return tag, f"index reply has {len(records)} records, expected {len(want_ids)}"
+        for record in records:
+            problem = self.record_problem(record)
+            if problem:
+                return tag, problem
+        return tag, None
+
+
+def assert_version_complete(client: redis.Redis, prefix: str, version: str, expected: Expected) -> None:
+    """Every key of ``version`` is in Redis with the right content, and nothing else is."""
+    base = f"{prefix}:v:{version}"
+    meta = client.hgetall(f"{base}:meta")
+    assert meta["version"] == version and meta["count"] == str(expected.n)
+    ids = list(expected.rows)
+    pipe = client.pipeline(transaction=False)
+    for match_id in ids:
+        pipe.hgetall(f"{base}:match:{match_id}")
+    stored = pipe.execute()
+    problems = [
+        expected.record_problem(redis_store._decode(_flatten(flat)) if flat else None, match_id)
+        for match_id, flat in zip(ids, stored, strict=True)
+    ]
+    problems = [p for p in problems if p]
+    assert not problems, f"{len(problems)} bad match records, e.g. {problems[:3]}"
+    assert {r["publish_version"] for r in map(dict, stored)} == {version}
+    assert client.zcard(f"{base}:kickoff") == expected.n
+    for key, want in expected.team.items():
+        assert client.zrange(f"{base}:team:{key}", 0, -1) == want, key
+    for (league, day), want in expected.league_date.items():
+        assert client.zrange(f"{base}:league:{league}:{day}", 0, -1) == want, (league, day)
+    assert client.smembers(f"{base}:leagues") == {f"L{i:02d}" for i in range(min(N_LEAGUES, expected.n))}
+    n_keys = sum(1 for _ in client.scan_iter(match=f"{base}:*", count=5000))
+    assert n_keys == 1 + expected.n + len(expected.team) + len(expected.league_date) + 2
+    assert client.ttl(f"{base}:kickoff") == -1 and client.ttl(f"{base}:match:{ids[-1]}") == -1
+
+
+def _flatten(mapping: dict[str, str]) -> list[str]:
+    return [item for pair in mapping.items() for item in pair]
+
+
+def _key_of_row(prefix: str, version: str, row: int) -> str:
+    return f"{prefix}:v:{version}:match:m{row:06d}"
+
+
+def _wait_for_key(client: redis.Redis, key: str, timeout: float = 120) -> None:
+    """Wait until the publisher has written ``key`` (chunks are written in batch order)."""
+    deadline = time.monotonic() + timeout
+    while not client.exists(key):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the publisher never wrote {key}")
+        time.sleep(0.002)
+
+
+class PublishThread(threading.Thread):
+    def __init__(self, store: redis_store.PredictionStore, batch: pd.DataFrame, version: str):
+        super().__init__(daemon=True)
+        self.store, self.batch, self.version = store, batch, version
+        self.result: redis_store.PublishResult | None = None
+        self.error: BaseException | None = None
+        self.finished_at: float | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.store.publish(self.batch, version=self.version)
+        except BaseException as exc:  # handed to the test thread
+            self.error = exc
+        finally:
+            self.finished_at = time.monotonic()
+
+
+# --- Redis down / restarting during publish --------------------------------------------------------
+
+
+def test_redis_down_mid_publish_retries_then_fails_clearly_and_a_rerun_completes(persistent_server):
+    n = 6000
+    expected = Expected.of(n)
+    store = _store(persistent_server, chunk_size=100, max_attempts=3, backoff_max=0.3)
+    store.publish(make_batch("A", n), version="A")
+
+    publisher = PublishThread(store, make_batch("B", n), "B")
+    publisher.start()
+    _wait_for_key(store.client, _key_of_row("faults", "B", n // 4))
+    down_at = time.monotonic()
+    persistent_server.stop()
+    publisher.join(timeout=60)
+    assert not publisher.is_alive()
+
+    error = publisher.error
+    assert isinstance(error, redis_store.PublishError), repr(error)
+    message = str(error)
+    assert "of version B" in message and f"test {persistent_server.url}" in message, message
+    assert "failed after 3 attempts" in message and "Connection refused" in message, message
+    # Two backoff waits of at least 0.2 s and min(0.4, backoff_max) s separate the 3 attempts.
+    assert publisher.finished_at - down_at >= 0.2 + 0.3 - 0.01
+
+    persistent_server.start()
+    # The publisher's own client and a fresh reader both reconnect and get the complete A.
+    for reader in (store, _store(persistent_server)):
+        assert reader.current_version() == "A"
+        assert expected.record_problem(reader.get("m000001"), "m000001") is None
+        assert reader.get("m000001")["publish_version"] == "A"
+        assert [r["match_id"] for r in reader.by_team("team 001")] == expected.team["team 001"]
+    assert_version_complete(store.client, "faults", "A", expected)
+    assert store.client.smembers(store.pending_key) == {"B"}
+    assert store.client.exists(_key_of_row("faults", "B", 0))  # B is half written
+    assert not store.client.exists(_key_of_row("faults", "B", n - 1))
+
+    # Rerunning the publish alone (same batch, same version id) completes it.
+    result = store.publish(make_batch("B", n), version="B")
+    assert (result.version, result.count, result.previous_version) == ("B", n, "A")
+    assert store.current_version() == "B"
+    assert store.client.lrange(store.versions_key, 0, -1) == ["B", "A"]
+    assert store.client.smembers(store.pending_key) == set()
+    assert_version_complete(store.client, "faults", "B", expected)
+    assert store.get("m000001")["p_home"] == P_HOME["B"]
+
+
+def test_redis_restarting_mid_publish_within_the_retry_budget_completes_the_publish(persistent_server):
+    n = 6000
+    expected = Expected.of(n)
+    store = _store(persistent_server, chunk_size=100, max_attempts=10, backoff_max=1.0)
+    store.publish(make_batch("A", n), version="A")
+
+    publisher = PublishThread(store, make_batch("B", n), "B")
+    publisher.start()
+    _wait_for_key(store.client, _key_of_row("faults", "B", n // 3))
+    persistent_server.stop()
+    time.sleep(0.3)
+    assert publisher.is_alive(), "the publish gave up while Redis was restarting"
+    persistent_server.start()
+    publisher.join(timeout=60)
+
+    assert publisher.error is None, repr(publisher.error)
+    assert publisher.result is not None and publisher.result.previous_version == "A"
+    assert store.current_version() == "B"
+    assert store.client.lrange(store.versions_key, 0, -1) == ["B", "A"]
+    assert store.client.smembers(store.pending_key) == set()
+    assert_version_complete(store.client, "faults", "B", expected)
+    assert_version_complete(store.client, "faults", "A", expected)  # kept for rollback
+
+
+def test_a_restart_that_loses_the_written_keys_fails_the_publish_instead_of_serving_a_partial_version(
+    volatile_server,
+):
+    """Without persistence a restart empties Redis: the chunks written before it are gone, so
+    switching to the version afterwards would serve a partial batch. The publish must fail
+    clearly instead, and a rerun must complete the version."""
+    n = 4000
+    expected = Expected.of(n)
+    store = _store(volatile_server, chunk_size=100, max_attempts=10, backoff_max=1.0)
+    store.publish(make_batch("A", n), version="A")
+
+    publisher = PublishThread(store, make_batch("B", n), "B")
+    publisher.start()
+    _wait_for_key(store.client, _key_of_row("faults", "B", n // 3))
+    volatile_server.stop()
+    time.sleep(0.2)
+    volatile_server.start()
+    publisher.join(timeout=60)
+
+    assert isinstance(publisher.error, redis_store.PublishError), repr(publisher.error)
+    assert "B" in str(publisher.error) and f"of {n}" in str(publisher.error), str(publisher.error)
+    assert store.current_version() != "B"  # (None: the restart lost A as well)
+    assert store.client.exists(_key_of_row("faults", "B", n - 1))  # the tail was written
+
+    result = store.publish(make_batch("B", n), version="B")
+    assert result.count == n and store.current_version() == "B"
+    assert_version_complete(store.client, "faults", "B", expected)
+
+
+# --- the publisher killed midway while readers loop ------------------------------------------------
+
+_PUBLISHER = """
+import sys
+import redis
+from footcast.pipelines import redis_store
+from tests.test_redis_faults import make_batch
+
+url, prefix, tag, n, chunk = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+batch = make_batch(tag, n)
+client = redis.Redis.from_url(url, decode_responses=True)
+redis_store.PredictionStore(client, prefix=prefix, chunk_size=chunk).publish(batch, version=tag)
+"""
+
+
+def _publisher(url: str, tag: str, n: int, chunk: int) -> subprocess.Popen:
+    """Publish ``make_batch(tag, n)`` as version ``tag`` in a separate process."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _PUBLISHER, url, "faults", tag, str(n), str(chunk)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@dataclass
+class Read:
+    started: float
+    kind: str
+    version: str | None
+    problem: str | None
+
+
+class Reader(threading.Thread):
+    """Loops over get / by_team / by_league_date on its own connection and checks every reply."""
+
+    def __init__(
+        self, store: redis_store.PredictionStore, expected: Expected, seed: int, stop: threading.Event
+    ):
+        super().__init__(daemon=True)
+        self.store, self.expected, self.stop = store, expected, stop
+        self.random = random.Random(seed)
+        self.reads: list[Read] = []
+        self.team_keys = sorted(expected.team)
+        self.league_days = sorted(expected.league_date)
+        self.ids = list(expected.rows)
+
+    def run(self) -> None:
+        kinds = ("get", "by_team", "by_league_date")
+        while not self.stop.is_set():
+            kind = kinds[len(self.reads) % 3]
+            started = time.monotonic()
+            try:
+                if kind == "get":
+                    match_id = self.random.choice(self.ids)
+                    record = self.store.get(match_id)
+                    problem = self.expected.record_problem(record, match_id)
+                    version = record.get("publish_version") if record else None
+                elif kind == "by_team":
+                    key = self.random.choice(self.team_keys)
+                    version, problem = self.expected.index_problem(
+                        self.store.by_team(key), self.expected.team[key]
+                    )
+                else:
+                    league, day = self.random.choice(self.league_days)
+                    version, problem = self.expected.index_problem(
+                        self.store.by_league_date(league, day), self.expected.league_date[(league, day)]
+                    )
+            except Exception as exc:  # any failure is a finding, reported by the test
+                version, problem = None, f"{kind} raised {exc!r}"
+            self.reads.append(Read(started, kind, version, problem))
+            time.sleep(0.001)  # leave the GIL and a core to the publisher and the server
+
+
+@pytest.mark.slow
+def test_publisher_killed_midway_readers_only_ever_see_a_complete_version(persistent_server):
+    n, chunk = 20_000, 100
+    url = persistent_server.url
+    expected = Expected.of(n)
+    assert all(len(ids) <= 1000 for ids in expected.team.values())  # replies are never truncated
+    store = _store(persistent_server)
+    first = _publisher(url, "A", n, 5000)
+    assert first.wait(timeout=300) == 0, first.communicate()[1]
+    assert store.current_version() == "A"
+
+    stop = threading.Event()
+    readers = [Reader(_store(persistent_server), expected, seed, stop) for seed in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        # B in a separate process, SIGKILLed once a quarter of its match keys are written.
+        doomed = _publisher(url, "B", n, chunk)
+        try:
+            _wait_for_key(store.client, _key_of_row("faults", "B", n // 4))
+        finally:
+            doomed.send_signal(signal.SIGKILL)
+            _out, err = doomed.communicate(timeout=30)
+        killed_at = time.monotonic()
+        assert doomed.returncode == -signal.SIGKILL, err
+        # Killed midway: B is partly written, still pending, and readers stay on A.
+        assert not store.client.exists(_key_of_row("faults", "B", n - 1))
+        assert store.client.smembers(store.pending_key) == {"B"}
+        assert store.current_version() == "A"
+        time.sleep(0.5)
+
+        # A fresh publish of B (a new process, as a rerun would be) while the readers read on.
+        fresh = _publisher(url, "B", n, 5000)
+        assert fresh.wait(timeout=300) == 0, fresh.communicate()[1]
+        published_at = time.monotonic()
+        deadline = published_at + 30
+        while sum(1 for r in readers for read in r.reads if read.started > published_at) < 150:
+            assert time.monotonic() < deadline, "readers stalled"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join(timeout=30)
+
+    reads = [read for reader in readers for read in reader.reads]
+    problems = [read.problem for read in reads if read.problem]
+    assert not problems, (
+        f"{len(problems)} of {len(reads)} reads were not one complete version: {problems[:5]}"
+    )
+    seen = Counter((read.kind, read.version) for read in reads)
+    assert all(seen[(kind, "A")] > 0 for kind in ("get", "by_team", "by_league_date")), seen
+    assert all(seen[(kind, "B")] > 0 for kind in ("get", "by_team", "by_league_date")), seen
+    assert {read.version for read in reads if read.started < killed_at + 0.5} == {"A"}
+    assert {read.version for read in reads if read.started > published_at} == {"B"}
+    assert store.current_version() == "B"
+    assert store.client.lrange(store.versions_key, 0, -1) == ["B", "A"]
+    assert store.client.smembers(store.pending_key) == set()
+    assert_version_complete(store.client, "faults", "B", expected)
+    print(f"{len(reads)} reads checked: {dict(seen)}")
+
+
+# --- leftovers of a version that had been expired ---------------------------------------------------
+
+
+def test_republishing_an_expired_version_or_rolling_back_leaves_no_ttl_on_what_is_served(volatile_server):
+    n = 300
+    expected = Expected.of(n)
+    store = _store(volatile_server, chunk_size=100, keep_versions=2, expire_seconds=600)
+    for tag in ("A", "B", "C"):
+        store.publish(make_batch(tag, n), version=tag)
+    assert store.client.ttl(_key_of_row("faults", "A", 0)) > 0  # A is beyond the kept versions
+
+    # Re-publishing A from the warehouse serves it again: none of its keys may still expire.
+    store.publish(make_batch("A", n), version="A")
+    assert store.current_version() == "A"
+    assert_version_complete(store.client, "faults", "A", expected)
+
+    # Rolling back drops A from the versions: its keys expire like any dropped version's.
+    assert store.rollback() == ("A", "C")
+    assert store.get("m000000")["publish_version"] == "C"
+    assert 0 < store.client.ttl(_key_of_row("faults", "A", 0)) <= 600
+    assert 0 < store.client.ttl("faults:v:A:kickoff") <= 600
+    assert store.client.ttl(_key_of_row("faults", "C", 0)) == -1
