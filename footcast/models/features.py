@@ -153,28 +153,10 @@ FEATURE_COLUMNS: tuple[str, ...] = (
 MODEL_FEATURES: tuple[str, ...] = tuple(c for c in FEATURE_COLUMNS if c not in MARKET_CLOSE_COLUMNS)
 NO_MARKET_FEATURES: tuple[str, ...] = tuple(c for c in MODEL_FEATURES if c not in MARKET_OPEN_COLUMNS)
 
-OUTPUT_KEY_COLUMNS: tuple[str, ...] = (
-    "match_id",
-    "league",
-    "season",
-    "kickoff",
-    "home_team",
-    "away_team",
-    "played",
-    "result",
-)
+OUTPUT_KEY_COLUMNS: tuple[str, ...] = (*schema.IDENTITY_COLUMNS, "played", "result")
 
 _SHOT_COLUMNS = ("home_shots", "away_shots", "home_shots_on_target", "away_shots_on_target")
-_ROW_COLUMNS: tuple[str, ...] = (
-    "match_id",
-    "league",
-    "season",
-    "kickoff",
-    "home_team",
-    "away_team",
-    "fthg",
-    "ftag",
-) + _SHOT_COLUMNS
+_ROW_COLUMNS: tuple[str, ...] = (*schema.IDENTITY_COLUMNS, "fthg", "ftag", *_SHOT_COLUMNS)
 _NS_PER_DAY = 86_400 * 10**9
 _NAN = math.nan
 # Table sort key: points, then goal difference, then goals scored, packed in one int64

@@ -58,6 +58,8 @@ STAT_COLUMNS: tuple[str, ...] = (
     "away_red",
 )
 
+# What identifies a match everywhere (features, predictions, Redis records).
+IDENTITY_COLUMNS: tuple[str, ...] = ("match_id", "league", "season", "kickoff", "home_team", "away_team")
 KEY_COLUMNS: tuple[str, ...] = (
     "match_id",
     "league",

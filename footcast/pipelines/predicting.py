@@ -7,10 +7,10 @@ from datetime import datetime
 import pandas as pd
 import sqlalchemy as sa
 
-from footcast.models import training
+from footcast.models import schema, training
 from footcast.pipelines.warehouse import Warehouse, predictions
 
-ID_COLUMNS = ["match_id", "league", "season", "kickoff", "home_team", "away_team"]
+ID_COLUMNS = list(schema.IDENTITY_COLUMNS)
 
 
 def score_fixtures(

@@ -46,12 +46,7 @@ from footcast.models import schema, teams
 T = TypeVar("T")
 
 PREDICTION_FIELDS: tuple[str, ...] = (
-    "match_id",
-    "league",
-    "season",
-    "kickoff",
-    "home_team",
-    "away_team",
+    *schema.IDENTITY_COLUMNS,
     "p_home",
     "p_draw",
     "p_away",

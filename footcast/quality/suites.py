@@ -67,17 +67,7 @@ BLOCKING = "blocking"
 WARNING = "warning"
 
 GOAL_COLUMNS: tuple[str, ...] = ("fthg", "ftag", "hthg", "htag")
-REQUIRED_NOT_NULL: tuple[str, ...] = (
-    "match_id",
-    "league",
-    "season",
-    "kickoff",
-    "home_team",
-    "away_team",
-    "fthg",
-    "ftag",
-    "ftr",
-)
+REQUIRED_NOT_NULL: tuple[str, ...] = (*schema.IDENTITY_COLUMNS, "fthg", "ftag", "ftr")
 RESULT_CODES: tuple[str, ...] = ("H", "D", "A")
 MAX_GOALS = 15
 
