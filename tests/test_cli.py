@@ -120,6 +120,25 @@ def test_demo_from_empty_home_then_lookup(cli_env, footcast_home):
     unknown_team = footcast("lookup", "--team", "Nowhere Athletic", env=cli_env)
     assert unknown_team.returncode == 1 and "unknown team" in unknown_team.stderr
 
+    # The features table exports with its identity columns and feature set version.
+    out = footcast_home / "features.csv"
+    exported = footcast("export", "features", "--out", str(out), env=cli_env)
+    assert exported.returncode == 0, exported.stderr
+    import pandas as pd
+
+    features = pd.read_csv(out)
+    assert {
+        "match_id",
+        "league",
+        "season",
+        "kickoff",
+        "home_team",
+        "away_team",
+        "feature_set_version",
+        "elo_diff",
+    } <= set(features.columns)
+    assert match_id in set(features["match_id"])
+
     # Re-publish from the warehouse (no recomputation): the same version, served unchanged.
     before = json.loads(footcast("lookup", match_id, "--json", env=cli_env).stdout)
     republished = footcast("publish", env=cli_env)

@@ -3,6 +3,17 @@
 Validation is always by time: the model is fitted on seasons before the validation season(s)
 and scored on them, never on a random split. The final model is refitted on every played
 match with the number of boosting rounds found on the validation seasons.
+
+Options (all off by default, so the plain model is unchanged):
+
+- ``prior_columns``: boosting starts from a prior instead of from a constant. The prior is a
+  list of probability column triples (home, draw, away); each row takes the first triple it
+  has complete (e.g. the opening market, else the Elo probabilities, ``MARKET_PRIOR``) and
+  its log-probabilities are the XGBoost ``base_margin``, so the trees learn corrections to
+  the prior. Predicting needs the same columns (``TrainedModel.predict_proba`` does it).
+- ``calibrate``: temperature scaling fitted on the validation predictions (one parameter,
+  minimising log loss), applied to every prediction of the refitted model.
+- ``stopping_metric``: early stopping on ``"mlogloss"`` (default) or ``"rps"``.
 """
 
 from __future__ import annotations
@@ -13,8 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from scipy.optimize import minimize_scalar
 
 from footcast.models import metrics
+from footcast.models.features import ELO_BASELINE_COLUMNS, MARKET_OPEN_COLUMNS
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "n_estimators": 400,
@@ -25,6 +38,13 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "colsample_bytree": 0.8,
     "reg_lambda": 1.0,
 }
+
+
+# Priors for ``prior_columns``: the first complete triple of a row is its prior.
+ELO_PRIOR: tuple[tuple[str, str, str], ...] = (tuple(ELO_BASELINE_COLUMNS),)  # type: ignore[assignment]
+MARKET_PRIOR: tuple[tuple[str, str, str], ...] = (tuple(MARKET_OPEN_COLUMNS[:3]),) + ELO_PRIOR  # type: ignore[assignment]
+STOPPING_METRICS = ("mlogloss", "rps")
+_PRIOR_FLOOR = 1e-6
 
 
 class TrainingError(ValueError):
@@ -42,9 +62,17 @@ class TrainedModel:
     validation_rows: int
     best_iteration: int
     data_summary: dict[str, Any] = field(default_factory=dict)
+    prior_columns: tuple[tuple[str, str, str], ...] | None = None
+    temperature: float | None = None  # temperature scaling, when trained with calibrate=True
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        return predict_proba(self.classifier, frame, self.feature_columns)
+        return predict_proba(
+            self.classifier,
+            frame,
+            self.feature_columns,
+            prior_columns=self.prior_columns,
+            temperature=self.temperature,
+        )
 
 
 def played(features: pd.DataFrame) -> pd.DataFrame:
@@ -81,19 +109,91 @@ def _labels(frame: pd.DataFrame, what: str) -> np.ndarray:
     return y
 
 
-def _classifier(params: dict[str, Any], seed: int, n_estimators: int | None = None) -> xgb.XGBClassifier:
+def prior_margin(frame: pd.DataFrame, prior_columns) -> np.ndarray | None:
+    """(n, 3) log-probabilities of the prior (see the module docstring), or None without a prior.
+
+    Rows without any complete triple get a uniform prior (zero margin)."""
+    if not prior_columns:
+        return None
+    probs = np.full((len(frame), 3), np.nan)
+    for triple in prior_columns:
+        values = _matrix(frame, list(triple))
+        take = np.isnan(probs).any(axis=1) & np.isfinite(values).all(axis=1) & (values >= 0).all(axis=1)
+        probs[take] = values[take]
+    missing = np.isnan(probs).any(axis=1)
+    probs[missing] = 1.0 / 3.0
+    probs = np.clip(probs, _PRIOR_FLOOR, 1.0)
+    return np.log(probs / probs.sum(axis=1, keepdims=True))
+
+
+def rps_metric(y_true: np.ndarray, probs: np.ndarray) -> float:
+    """XGBoost (scikit-learn interface) evaluation metric: the ranked probability score."""
+    return metrics.ranked_probability_score(np.asarray(probs).reshape(len(y_true), 3), y_true)
+
+
+def _eval_metric(stopping_metric: str):
+    if stopping_metric not in STOPPING_METRICS:
+        raise ValueError(f"stopping_metric must be one of {STOPPING_METRICS}, got {stopping_metric!r}")
+    # With a callable, XGBoost reports mlogloss and the callable; early stopping uses the last.
+    return "mlogloss" if stopping_metric == "mlogloss" else rps_metric
+
+
+def _classifier(
+    params: dict[str, Any], seed: int, n_estimators: int | None = None, **overrides: Any
+) -> xgb.XGBClassifier:
     merged = {**DEFAULT_PARAMS, **params}
     if n_estimators is not None:
         merged["n_estimators"] = n_estimators
-    return xgb.XGBClassifier(
-        objective="multi:softprob",
-        num_class=3,
-        tree_method="hist",
-        random_state=seed,
-        n_jobs=2,
-        eval_metric="mlogloss",
+    settings: dict[str, Any] = {
+        "objective": "multi:softprob",
+        "num_class": 3,
+        "tree_method": "hist",
+        "random_state": seed,
+        "n_jobs": 2,
+        "eval_metric": "mlogloss",
         **merged,
-    )
+    }
+    settings.update(overrides)
+    return xgb.XGBClassifier(**settings)
+
+
+def native_params(params: dict[str, Any], seed: int, n_jobs: int = 2) -> tuple[dict[str, Any], int]:
+    """(``xgboost.train`` parameters, maximum rounds) equivalent to ``_classifier(params, seed)``."""
+    merged = {**DEFAULT_PARAMS, **params}
+    rounds = int(merged.pop("n_estimators"))
+    native = {
+        "objective": "multi:softprob",
+        "num_class": 3,
+        "tree_method": "hist",
+        "seed": seed,
+        "nthread": n_jobs,
+        "eval_metric": "mlogloss",
+        **merged,
+    }
+    return native, rounds
+
+
+def fit_temperature(probs: np.ndarray, outcomes: np.ndarray) -> float:
+    """Temperature T minimising the log loss of softmax(log(probs) / T)."""
+    logs = np.log(np.clip(probs, 1e-12, 1.0))
+
+    def loss(t: float) -> float:
+        return metrics.log_loss(apply_temperature_logs(logs, t), outcomes)
+
+    return float(minimize_scalar(loss, bounds=(0.25, 4.0), method="bounded").x)
+
+
+def apply_temperature_logs(logs: np.ndarray, temperature: float) -> np.ndarray:
+    scaled = logs / temperature
+    scaled -= scaled.max(axis=1, keepdims=True)
+    out = np.exp(scaled)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def apply_temperature(probs: np.ndarray, temperature: float | None) -> np.ndarray:
+    if temperature is None or len(probs) == 0:
+        return probs
+    return apply_temperature_logs(np.log(np.clip(probs, 1e-12, 1.0)), temperature)
 
 
 def train_model(
@@ -103,23 +203,44 @@ def train_model(
     seed: int = 0,
     validation_seasons: int = 1,
     early_stopping_rounds: int = 50,
+    *,
+    prior_columns=None,
+    calibrate: bool = False,
+    stopping_metric: str = "mlogloss",
 ) -> TrainedModel:
-    """Fit on earlier seasons, score the validation seasons, refit on all played matches."""
+    """Fit on earlier seasons, score the validation seasons, refit on all played matches.
+
+    ``prior_columns``, ``calibrate`` and ``stopping_metric``: see the module docstring."""
     params = dict(params or {})
+    prior_columns = tuple(tuple(t) for t in prior_columns) if prior_columns else None
     train, valid = time_split(features, validation_seasons)
     y_train, y_valid = _labels(train, "training"), _labels(valid, "validation")
     x_train, x_valid = _matrix(train, feature_columns), _matrix(valid, feature_columns)
+    margin_train, margin_valid = prior_margin(train, prior_columns), prior_margin(valid, prior_columns)
 
-    probe = _classifier(params, seed)
+    probe = _classifier(params, seed, eval_metric=_eval_metric(stopping_metric))
     probe.set_params(early_stopping_rounds=early_stopping_rounds)
-    probe.fit(x_train, y_train, eval_set=[(x_valid, y_valid)], verbose=False)
+    probe.fit(
+        x_train,
+        y_train,
+        base_margin=margin_train,
+        eval_set=[(x_valid, y_valid)],
+        base_margin_eval_set=None if margin_valid is None else [margin_valid],
+        verbose=False,
+    )
     best_iteration = int(probe.best_iteration) + 1
-    validation_probs = predict_proba(probe, valid, feature_columns)
-    validation_metrics = metrics.score_all(validation_probs, y_valid)
+    validation_probs = predict_proba(probe, valid, feature_columns, prior_columns=prior_columns)
+    temperature = fit_temperature(validation_probs, y_valid) if calibrate else None
+    validation_metrics = metrics.score_all(apply_temperature(validation_probs, temperature), y_valid)
 
     history = pd.concat([train, valid])
     final = _classifier(params, seed, n_estimators=best_iteration)
-    final.fit(_matrix(history, feature_columns), _labels(history, "training"), verbose=False)
+    final.fit(
+        _matrix(history, feature_columns),
+        _labels(history, "training"),
+        base_margin=prior_margin(history, prior_columns),
+        verbose=False,
+    )
     return TrainedModel(
         classifier=final,
         feature_columns=list(feature_columns),
@@ -134,22 +255,40 @@ def train_model(
             "seasons": sorted(int(s) for s in history["season"].unique()),
             "rows": len(history),
         },
+        prior_columns=prior_columns,
+        temperature=temperature,
     )
 
 
-def predict_proba(classifier: Any, frame: pd.DataFrame, feature_columns: list[str]) -> np.ndarray:
-    """Probabilities (n, 3) home/draw/away; raises if any row is not a probability distribution."""
+def predict_proba(
+    classifier: Any,
+    frame: pd.DataFrame,
+    feature_columns: list[str],
+    *,
+    prior_columns=None,
+    temperature: float | None = None,
+) -> np.ndarray:
+    """Probabilities (n, 3) home/draw/away; raises if any row is not a probability distribution.
+
+    A model trained with ``prior_columns`` must be given the same ones (and needs the
+    classifier itself: an MLflow pyfunc model cannot take the prior's base margin)."""
     if frame.empty:
         return np.zeros((0, 3))
+    margin = prior_margin(frame, prior_columns)
     if hasattr(classifier, "predict_proba"):
-        probs = classifier.predict_proba(_matrix(frame, feature_columns))
+        probs = classifier.predict_proba(_matrix(frame, feature_columns), base_margin=margin)
+    elif margin is not None:
+        raise ValueError(
+            "this model boosts from a prior (base margin) and needs the XGBoost classifier, "
+            "not an MLflow pyfunc model"
+        )
     else:  # an MLflow pyfunc model
         probs = classifier.predict(frame[feature_columns].astype("float64"))
     probs = np.asarray(probs, dtype=np.float64)
     # XGBoost computes in float32: rows sum to 1 only within ~1e-7. Anything further off is a
     # broken model and fails here; float32 rounding is renormalised away in float64.
     check_probabilities(probs, tolerance=1e-4)
-    return probs / probs.sum(axis=1, keepdims=True)
+    return apply_temperature(probs / probs.sum(axis=1, keepdims=True), temperature)
 
 
 def check_probabilities(probs: np.ndarray, tolerance: float = 1e-6) -> None:

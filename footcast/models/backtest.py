@@ -1,0 +1,504 @@
+"""Walk-forward backtest: the model against the market, Elo and base rates, on the same matches.
+
+For each test season S (played matches of ``leagues`` only):
+
+- everything fitted for S is fitted on played matches of seasons < S only (asserted): the
+  model and the no-market model (``training.train_model``: early stopping / optional tuning on
+  season S-1, then refitted on every season < S), the Elo logistic baseline and the base
+  rates. Features are point-in-time (``footcast.models.features``), so a test row's features
+  use nothing from its kickoff or later either;
+- every predictor then predicts every played match of season S.
+
+Predictors (``PREDICTORS``):
+
+- ``model``: XGBoost on ``feature_columns`` (default ``MODEL_FEATURES``: opening prices
+  included), boosting from the market prior (``training.MARKET_PRIOR``) by default;
+- ``model_no_market``: XGBoost on ``no_market_feature_columns`` (default
+  ``NO_MARKET_FEATURES``), boosting from the Elo prior (``training.ELO_PRIOR``) by default;
+- ``market_open`` / ``market_close``: the margin-free opening (pre-closing) and closing
+  probabilities of the features (Shin's method), where the source has them;
+- ``elo``: the Elo-implied probabilities of the features (``elo_p_*``: fixed Davidson mapping
+  of the rating difference, nothing fitted);
+- ``elo_logit``: a multinomial logistic regression on ``elo_diff`` alone, fitted on the
+  training seasons (Elo with its draw rate and home advantage fitted to the data);
+- ``base_rate``: home/draw/away frequencies of the training seasons in the match's league.
+
+Comparisons (``COMPARISONS``) are each scored on exactly the same matches: the matches where
+every predictor of the comparison has probabilities. ``all``: the predictors available for
+every match (models, Elo, base rates). ``market``: those plus both market baselines, on the
+matches with opening and closing prices. Per (test season or ``all``) x (league or ``all``):
+n, RPS, log loss, Brier, accuracy for each predictor, and paired per-match RPS differences
+against the opening market, the closing market and Elo with bootstrap 95% intervals
+(percentile, fixed seed, ``bootstrap_resamples`` resamples of the matches).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+from footcast.models import metrics, training, tuning
+from footcast.models.features import (
+    ELO_BASELINE_COLUMNS,
+    MARKET_BASELINE_COLUMNS,
+    MODEL_FEATURES,
+    NO_MARKET_FEATURES,
+)
+
+MODELS = ("model", "model_no_market")
+BASELINES = ("elo", "elo_logit", "base_rate")
+MARKETS = ("market_open", "market_close")
+PREDICTORS = MODELS + MARKETS + BASELINES
+COMPARISONS: dict[str, tuple[str, ...]] = {
+    "all": MODELS + BASELINES,
+    "market": MODELS + MARKETS + BASELINES,
+}
+# Paired RPS differences (predictor minus reference) reported for every predictor of a
+# comparison that holds the reference: column prefix -> reference predictor.
+REFERENCES = {"market": "market_open", "close": "market_close", "elo": "elo"}
+OUTCOME_SUFFIXES = ("p_home", "p_draw", "p_away")
+ALL = "all"
+
+
+@dataclass
+class SeasonFit:
+    """What was fitted for one test season, on which data."""
+
+    test_season: int
+    training_seasons: list[int]  # every season any fit for this test season saw
+    validation_season: int  # early stopping / tuning season (the last training season)
+    train_rows: int
+    test_rows: int
+    model_params: dict[str, Any]
+    no_market_params: dict[str, Any]
+    model_best_iteration: int
+    no_market_best_iteration: int
+    model_validation_rps: float
+    no_market_validation_rps: float
+    model_temperature: float | None = None
+    no_market_temperature: float | None = None
+    tuning: dict[str, Any] = field(default_factory=dict)  # predictor -> TuningResult.to_dict()
+    seconds: float = 0.0
+
+
+@dataclass
+class BacktestReport:
+    run_id: str
+    created_at: str  # ISO 8601, UTC
+    test_seasons: list[int]
+    leagues: list[str]
+    config: dict[str, Any]
+    seasons: list[SeasonFit]
+    table: pd.DataFrame  # the flat summary, see to_frame()
+    predictions: pd.DataFrame  # one row per test match: keys, result, <predictor>_p_home/draw/away
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (comparison, test_season, league, predictor); ``test_season`` and
+        ``league`` are strings, ``all`` for the pooled rows. Suitable for the ``backtests`` table."""
+        frame = self.table.copy()
+        frame.insert(0, "created_at", pd.Timestamp(self.created_at))
+        frame.insert(0, "run_id", self.run_id)
+        return frame
+
+    def to_dict(self, include_predictions: bool = False) -> dict[str, Any]:
+        """JSON-serialisable (NaN as None)."""
+        out = {
+            "run_id": self.run_id,
+            "created_at": self.created_at,
+            "test_seasons": list(self.test_seasons),
+            "leagues": list(self.leagues),
+            "config": _jsonable(self.config),
+            "seasons": [_jsonable(asdict(s)) for s in self.seasons],
+            "table": _records(self.table),
+        }
+        if include_predictions:
+            preds = self.predictions.copy()
+            preds["kickoff"] = preds["kickoff"].astype(str)
+            out["predictions"] = _records(preds)
+        return out
+
+    def row(self, predictor: str, comparison: str = "market", test_season="all", league="all") -> dict:
+        """One summary row as a dict (KeyError if absent)."""
+        t = self.table
+        hit = t[
+            (t["comparison"] == comparison)
+            & (t["test_season"] == str(test_season))
+            & (t["league"] == league)
+            & (t["predictor"] == predictor)
+        ]
+        if hit.empty:
+            raise KeyError((predictor, comparison, test_season, league))
+        return hit.iloc[0].to_dict()
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [_jsonable(r) for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
+
+
+def bootstrap_mean_ci(
+    values: np.ndarray, resamples: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap interval of the mean of each row of ``values`` (k, n) or (n,).
+
+    All rows share the same resampled matches (paired); deterministic for a given seed."""
+    values = np.atleast_2d(np.asarray(values, dtype=np.float64))
+    k, n = values.shape
+    if n == 0:
+        return np.full(k, np.nan), np.full(k, np.nan)
+    rng = np.random.default_rng(seed)
+    means = np.empty((k, resamples))
+    chunk = max(1, min(resamples, 4_000_000 // max(n, 1)))
+    for start in range(0, resamples, chunk):
+        stop = min(start + chunk, resamples)
+        index = rng.integers(0, n, size=(stop - start, n))
+        means[:, start:stop] = values[:, index].mean(axis=2)
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(means, [alpha, 1.0 - alpha], axis=1)
+    return low, high
+
+
+def _columns(predictor: str) -> list[str]:
+    return [f"{predictor}_{s}" for s in OUTCOME_SUFFIXES]
+
+
+def _elo_logit(history: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    x_train = (history[["elo_diff"]].to_numpy(dtype=np.float64)) / 400.0
+    model = LogisticRegression(C=1e4, max_iter=1000)
+    model.fit(x_train, metrics.encode_results(history["result"]))
+    if list(model.classes_) != [0, 1, 2]:
+        raise training.TrainingError("elo_logit: training seasons lack an outcome")
+    return model.predict_proba(test[["elo_diff"]].to_numpy(dtype=np.float64) / 400.0)
+
+
+def _base_rates(history: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    outcomes = metrics.encode_results(history["result"])
+    overall = np.bincount(outcomes, minlength=3) / len(outcomes)
+    rates = {}
+    for league, rows in history.groupby("league", sort=False).indices.items():
+        rates[league] = np.bincount(outcomes[rows], minlength=3) / len(rows)
+    return np.array([rates.get(league, overall) for league in test["league"]], dtype=np.float64)
+
+
+def _fit_model(
+    history: pd.DataFrame,
+    columns: list[str],
+    params: dict[str, Any] | None,
+    *,
+    name: str,
+    test_season: int,
+    seed: int,
+    prior_columns,
+    calibrate: bool,
+    stopping_metric: str,
+    n_trials: int,
+    timeout_seconds: float | None,
+    storage: str | None,
+    study_prefix: str,
+    storage_engine_kwargs: dict[str, Any] | None,
+) -> tuple[training.TrainedModel, dict[str, Any] | None]:
+    tuned = None
+    if n_trials > 0:
+        study = tuning.study_name_for(
+            f"{study_prefix}-{name}-test{test_season}",
+            columns,
+            [int(history["season"].max())],
+            prior_columns,
+        )
+        result = tuning.tune(
+            history,
+            columns,
+            n_trials=n_trials,
+            timeout_seconds=timeout_seconds,
+            storage=storage,
+            study_name=study,
+            seed=seed,
+            validation_seasons=1,
+            prior_columns=prior_columns,
+            stopping_metric=stopping_metric,
+            storage_engine_kwargs=storage_engine_kwargs,
+        )
+        params = result.best_params
+        tuned = result.to_dict()
+    model = training.train_model(
+        history,
+        columns,
+        params=params,
+        seed=seed,
+        validation_seasons=1,
+        prior_columns=prior_columns,
+        calibrate=calibrate,
+        stopping_metric=stopping_metric,
+    )
+    return model, tuned
+
+
+# --- the backtest --------------------------------------------------------------------------------
+
+
+def walk_forward(
+    features: pd.DataFrame,
+    test_seasons: list[int],
+    *,
+    leagues: list[str] | None = None,
+    feature_columns: list[str] | None = None,
+    no_market_feature_columns: list[str] | None = None,
+    params: dict[str, Any] | None = None,
+    no_market_params: dict[str, Any] | None = None,
+    prior_columns=training.MARKET_PRIOR,
+    no_market_prior_columns=training.ELO_PRIOR,
+    calibrate: bool = False,
+    stopping_metric: str = "mlogloss",
+    n_trials: int = 0,
+    timeout_seconds: float | None = None,
+    storage: str | None = None,
+    study_prefix: str = "footcast-backtest",
+    storage_engine_kwargs: dict[str, Any] | None = None,
+    seed: int = 0,
+    bootstrap_resamples: int = 2000,
+    run_id: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BacktestReport:
+    """Walk-forward backtest over ``test_seasons`` (see the module docstring).
+
+    ``leagues`` restricts training and test data (None: every league in ``features``).
+    ``params`` / ``no_market_params``: XGBoost parameters (scikit-learn names) of the two
+    models; with ``n_trials`` > 0 they are tuned instead, per test season, on season S-1
+    (Optuna, ``n_trials`` trials and ``timeout_seconds`` per model and test season; the
+    studies go to ``storage`` when given). ``prior_columns`` None boosts from a constant.
+    """
+    started_run = time.perf_counter()
+    feature_columns = list(feature_columns or MODEL_FEATURES)
+    no_market_feature_columns = list(no_market_feature_columns or NO_MARKET_FEATURES)
+    test_seasons = sorted({int(s) for s in test_seasons})
+    if not test_seasons:
+        raise ValueError("walk_forward: no test season given")
+    needed = {"season", "league", "result", "played", "elo_diff"} | set(feature_columns)
+    needed |= set(no_market_feature_columns) | set(MARKET_BASELINE_COLUMNS) | set(ELO_BASELINE_COLUMNS)
+    missing = sorted(needed - set(features.columns))
+    if missing:
+        raise ValueError(f"walk_forward: features lack column(s) {', '.join(missing[:8])}")
+    data = training.played(features)
+    if leagues:
+        data = data[data["league"].isin(list(leagues))]
+    leagues_seen = sorted(data["league"].unique().tolist())
+    say = progress or (lambda message: None)
+
+    fits: list[SeasonFit] = []
+    parts: list[pd.DataFrame] = []
+    for season in test_seasons:
+        t0 = time.perf_counter()
+        history = data[data["season"] < season]
+        test = data[data["season"] == season]
+        if test.empty:
+            raise ValueError(f"walk_forward: no played match in test season {season} for {leagues_seen}")
+        if history.empty:
+            raise training.TrainingError(f"walk_forward: no season before test season {season}")
+        # The test season leaks into nothing: every fit below sees `history` only.
+        assert int(history["season"].max()) < season, "training data reaches the test season"
+        common = dict(
+            test_season=season,
+            seed=seed,
+            calibrate=calibrate,
+            stopping_metric=stopping_metric,
+            n_trials=n_trials,
+            timeout_seconds=timeout_seconds,
+            storage=storage,
+            study_prefix=study_prefix,
+            storage_engine_kwargs=storage_engine_kwargs,
+        )
+        model, tuned = _fit_model(
+            history, feature_columns, params, name="model", prior_columns=prior_columns, **common
+        )
+        no_market, tuned_nm = _fit_model(
+            history,
+            no_market_feature_columns,
+            no_market_params,
+            name="no-market",
+            prior_columns=no_market_prior_columns,
+            **common,
+        )
+        fitted_seasons = sorted(set(model.data_summary["seasons"]) | set(no_market.data_summary["seasons"]))
+        assert max(fitted_seasons) < season, "a model was fitted on the test season"
+
+        probs = {
+            "model": model.predict_proba(test),
+            "model_no_market": no_market.predict_proba(test),
+            "market_open": test[list(MARKET_BASELINE_COLUMNS[:3])].to_numpy(dtype=np.float64),
+            "market_close": test[list(MARKET_BASELINE_COLUMNS[3:])].to_numpy(dtype=np.float64),
+            "elo": test[list(ELO_BASELINE_COLUMNS)].to_numpy(dtype=np.float64),
+            "elo_logit": _elo_logit(history, test),
+            "base_rate": _base_rates(history, test),
+        }
+        part = test[["match_id", "league", "season", "kickoff", "home_team", "away_team", "result"]].copy()
+        part = part.reset_index(drop=True)
+        for predictor, values in probs.items():
+            values = np.array(values, dtype=np.float64)  # a copy
+            incomplete = ~np.isfinite(values).all(axis=1)
+            values[incomplete] = np.nan
+            for j, column in enumerate(_columns(predictor)):
+                part[column] = values[:, j]
+        parts.append(part)
+        fits.append(
+            SeasonFit(
+                test_season=season,
+                training_seasons=fitted_seasons,
+                validation_season=int(model.validation_seasons[-1]),
+                train_rows=len(history),
+                test_rows=len(test),
+                model_params=model.params,
+                no_market_params=no_market.params,
+                model_best_iteration=model.best_iteration,
+                no_market_best_iteration=no_market.best_iteration,
+                model_validation_rps=model.validation_metrics["rps"],
+                no_market_validation_rps=no_market.validation_metrics["rps"],
+                model_temperature=model.temperature,
+                no_market_temperature=no_market.temperature,
+                tuning={k: v for k, v in (("model", tuned), ("model_no_market", tuned_nm)) if v},
+                seconds=time.perf_counter() - t0,
+            )
+        )
+        say(
+            f"test season {season}: trained on {fitted_seasons[0]}-{fitted_seasons[-1]} "
+            f"({len(history)} matches), {len(test)} test matches, {time.perf_counter() - t0:.1f}s"
+        )
+
+    predictions = pd.concat(parts, ignore_index=True)
+    table = summarise(predictions, seed=seed, resamples=bootstrap_resamples)
+    config = {
+        "feature_columns": feature_columns,
+        "no_market_feature_columns": no_market_feature_columns,
+        "params": params,
+        "no_market_params": no_market_params,
+        "prior_columns": prior_columns,
+        "no_market_prior_columns": no_market_prior_columns,
+        "calibrate": calibrate,
+        "stopping_metric": stopping_metric,
+        "n_trials": n_trials,
+        "timeout_seconds": timeout_seconds,
+        "seed": seed,
+        "bootstrap_resamples": bootstrap_resamples,
+        "seconds": time.perf_counter() - started_run,
+    }
+    return BacktestReport(
+        run_id=run_id or uuid.uuid4().hex,
+        created_at=datetime.now(UTC).isoformat(),
+        test_seasons=test_seasons,
+        leagues=leagues_seen,
+        config=config,
+        seasons=fits,
+        table=table,
+        predictions=predictions,
+    )
+
+
+def summarise(predictions: pd.DataFrame, *, seed: int = 0, resamples: int = 2000) -> pd.DataFrame:
+    """The flat summary table of per-match predictions (see the module docstring)."""
+    outcomes = metrics.encode_results(predictions["result"])
+    present = [p for p in PREDICTORS if _columns(p)[0] in predictions.columns]
+    probs = {p: predictions[_columns(p)].to_numpy(dtype=np.float64) for p in present}
+    available = {p: np.isfinite(v).all(axis=1) for p, v in probs.items()}
+    seasons = predictions["season"].astype(int).to_numpy()
+    leagues = predictions["league"].astype(str).to_numpy()
+    rows = []
+    season_keys = [ALL, *sorted(set(seasons.tolist()))]
+    league_keys = [ALL, *sorted(set(leagues.tolist()))]
+    for comparison, members in COMPARISONS.items():
+        members = [p for p in members if p in present]
+        together = np.logical_and.reduce([available[p] for p in members])
+        for season in season_keys:
+            for league in league_keys:
+                mask = together.copy()
+                if season != ALL:
+                    mask &= seasons == season
+                if league != ALL:
+                    mask &= leagues == league
+                n = int(mask.sum())
+                if n == 0:
+                    continue
+                y = outcomes[mask]
+                per_match = {p: metrics.rps_per_match(probs[p][mask], y) for p in members}
+                # Paired differences, all on the same bootstrap resamples of these matches.
+                pairs = [
+                    (p, prefix, reference)
+                    for p in members
+                    for prefix, reference in REFERENCES.items()
+                    if reference in members and reference != p
+                ]
+                diffs = np.array([per_match[p] - per_match[ref] for p, _, ref in pairs]).reshape(
+                    len(pairs), n
+                )
+                low, high = bootstrap_mean_ci(diffs, resamples=resamples, seed=seed)
+                ci = {
+                    (p, prefix): (d.mean(), lo, hi)
+                    for (p, prefix, _), d, lo, hi in zip(pairs, diffs, low, high, strict=True)
+                }
+                for p in members:
+                    row = {
+                        "comparison": comparison,
+                        "test_season": str(season),
+                        "league": league,
+                        "predictor": p,
+                        "n": n,
+                        "rps": float(per_match[p].mean()),
+                        "log_loss": metrics.log_loss(probs[p][mask], y),
+                        "brier": metrics.brier_score(probs[p][mask], y),
+                        "accuracy": metrics.accuracy(probs[p][mask], y),
+                    }
+                    for prefix in REFERENCES:
+                        mean, lo, hi = ci.get((p, prefix), (np.nan, np.nan, np.nan))
+                        names = (
+                            ("diff_vs_market_rps", "ci_low", "ci_high")
+                            if prefix == "market"
+                            else (f"diff_vs_{prefix}_rps", f"{prefix}_ci_low", f"{prefix}_ci_high")
+                        )
+                        row.update(dict(zip(names, (float(mean), float(lo), float(hi)), strict=True)))
+                    rows.append(row)
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+TABLE_COLUMNS = [
+    "comparison",
+    "test_season",
+    "league",
+    "predictor",
+    "n",
+    "rps",
+    "log_loss",
+    "brier",
+    "accuracy",
+    "diff_vs_market_rps",
+    "ci_low",
+    "ci_high",
+    "diff_vs_close_rps",
+    "close_ci_low",
+    "close_ci_high",
+    "diff_vs_elo_rps",
+    "elo_ci_low",
+    "elo_ci_high",
+]
