@@ -480,6 +480,10 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    # `footcast lookup ... | head` ends quietly, like any Unix tool, when the reader goes away.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()
     args = parser.parse_args(argv)
     _validate(parser, args)
