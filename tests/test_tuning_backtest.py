@@ -7,6 +7,7 @@ import json
 import numpy as np
 import optuna
 import pytest
+import xgboost as xgb
 
 from footcast.models import backtest, features, simulator, training, tuning
 
@@ -154,3 +155,22 @@ def test_bootstrap_interval_is_deterministic_and_contains_the_mean():
     assert high[0] - low[0] == pytest.approx(2 * 1.96 * 0.05 / np.sqrt(700), rel=0.15)
     other_low, _ = backtest.bootstrap_mean_ci(diffs, resamples=2000, seed=1)
     assert not np.array_equal(low, other_low)
+
+
+def test_prior_and_temperature_travel_with_the_saved_model(frame, tmp_path):
+    columns = list(features.MODEL_FEATURES)
+    trained = training.train_model(
+        frame, columns, params=FAST, prior_columns=training.MARKET_PRIOR, calibrate=True
+    )
+    assert trained.prior_columns == training.MARKET_PRIOR and trained.temperature is not None
+    rows = frame[frame["season"] == 2024].head(100)
+    expected = trained.predict_proba(rows)
+    # Boosting starts at the opening market: with few rounds the model stays close to it.
+    market = rows[list(features.MARKET_BASELINE_COLUMNS[:3])].to_numpy()
+    assert np.abs(expected - market).max() < 0.15
+    path = tmp_path / "model.json"
+    trained.classifier.save_model(path)
+    loaded = xgb.XGBClassifier()
+    loaded.load_model(path)
+    assert training.stored_recipe(loaded) == (training.MARKET_PRIOR, pytest.approx(trained.temperature))
+    np.testing.assert_allclose(training.predict_proba(loaded, rows, columns), expected, atol=1e-6)

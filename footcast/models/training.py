@@ -18,6 +18,7 @@ Options (all off by default, so the plain model is unchanged):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,8 +42,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
 
 
 # Priors for ``prior_columns``: the first complete triple of a row is its prior.
-ELO_PRIOR: tuple[tuple[str, str, str], ...] = (tuple(ELO_BASELINE_COLUMNS),)  # type: ignore[assignment]
-MARKET_PRIOR: tuple[tuple[str, str, str], ...] = (tuple(MARKET_OPEN_COLUMNS[:3]),) + ELO_PRIOR  # type: ignore[assignment]
+ELO_PRIOR: tuple[tuple[str, ...], ...] = (tuple(ELO_BASELINE_COLUMNS),)
+MARKET_PRIOR: tuple[tuple[str, ...], ...] = (tuple(MARKET_OPEN_COLUMNS[:3]), *ELO_PRIOR)
 STOPPING_METRICS = ("mlogloss", "rps")
 _PRIOR_FLOOR = 1e-6
 
@@ -62,7 +63,7 @@ class TrainedModel:
     validation_rows: int
     best_iteration: int
     data_summary: dict[str, Any] = field(default_factory=dict)
-    prior_columns: tuple[tuple[str, str, str], ...] | None = None
+    prior_columns: tuple[tuple[str, ...], ...] | None = None
     temperature: float | None = None  # temperature scaling, when trained with calibrate=True
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
@@ -241,6 +242,7 @@ def train_model(
         base_margin=prior_margin(history, prior_columns),
         verbose=False,
     )
+    _store_recipe(final, prior_columns, temperature)
     return TrainedModel(
         classifier=final,
         feature_columns=list(feature_columns),
@@ -260,6 +262,35 @@ def train_model(
     )
 
 
+_PRIOR_ATTR = "footcast_prior_columns"
+_TEMPERATURE_ATTR = "footcast_temperature"
+
+
+def _store_recipe(classifier: xgb.XGBClassifier, prior_columns, temperature: float | None) -> None:
+    """Record the prior and temperature in the booster's attributes: they travel with the saved
+    model (XGBoost JSON/UBJSON, the MLflow xgboost flavour), so predicting cannot forget them."""
+    attrs = {}
+    if prior_columns:
+        attrs[_PRIOR_ATTR] = json.dumps([list(t) for t in prior_columns])
+    if temperature is not None:
+        attrs[_TEMPERATURE_ATTR] = repr(float(temperature))
+    if attrs:
+        classifier.get_booster().set_attr(**attrs)
+
+
+def stored_recipe(classifier: Any) -> tuple[tuple[tuple[str, ...], ...] | None, float | None]:
+    """(prior columns, temperature) recorded in an XGBoost classifier by train_model."""
+    if not hasattr(classifier, "get_booster"):
+        return None, None
+    booster = classifier.get_booster()
+    prior = booster.attr(_PRIOR_ATTR)
+    temperature = booster.attr(_TEMPERATURE_ATTR)
+    return (
+        tuple(tuple(t) for t in json.loads(prior)) if prior else None,
+        float(temperature) if temperature else None,
+    )
+
+
 def predict_proba(
     classifier: Any,
     frame: pd.DataFrame,
@@ -270,10 +301,14 @@ def predict_proba(
 ) -> np.ndarray:
     """Probabilities (n, 3) home/draw/away; raises if any row is not a probability distribution.
 
-    A model trained with ``prior_columns`` must be given the same ones (and needs the
-    classifier itself: an MLflow pyfunc model cannot take the prior's base margin)."""
+    A model trained with ``prior_columns`` / ``calibrate`` records them in its booster, and
+    they are applied when not given here. It needs the classifier itself (e.g. from
+    ``mlflow.xgboost.load_model``): an MLflow pyfunc model cannot take the prior's base margin."""
     if frame.empty:
         return np.zeros((0, 3))
+    stored_prior, stored_temperature = stored_recipe(classifier)
+    prior_columns = prior_columns or stored_prior
+    temperature = temperature if temperature is not None else stored_temperature
     margin = prior_margin(frame, prior_columns)
     if hasattr(classifier, "predict_proba"):
         probs = classifier.predict_proba(_matrix(frame, feature_columns), base_margin=margin)
