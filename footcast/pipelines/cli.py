@@ -482,6 +482,9 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
 def main(argv: list[str] | None = None) -> int:
     import signal
 
+    # XGBoost's OpenMP workers spin while idle by default, which costs most of their time on a
+    # busy machine; set before anything imports xgboost.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     # `footcast lookup ... | head` ends quietly, like any Unix tool, when the reader goes away.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()
