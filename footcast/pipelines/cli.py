@@ -139,12 +139,10 @@ def _prediction_store():
     from footcast import config
     from footcast.pipelines import redis_store
 
-    url = config.redis_url()
-    client = redis_store.connect(url, config.embedded_redis_path())
-    return redis_store.PredictionStore(
-        client,
+    return redis_store.open_store(
+        config.redis_url(),
+        config.embedded_redis_path(),
         prefix=os.environ.get("FOOTCAST_REDIS_PREFIX", "footcast"),
-        description=redis_store.redact_url(url) if url else "embedded redis",
         max_attempts=2,
     )
 

