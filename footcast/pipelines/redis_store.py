@@ -170,7 +170,7 @@ class PredictionStore:
 
     @property
     def current_key(self) -> str:
-        return f"{self.prefix}:current"
+        return current_key(self.prefix)
 
     @property
     def versions_key(self) -> str:
@@ -181,7 +181,7 @@ class PredictionStore:
         return f"{self.prefix}:pending"
 
     def _base(self, version: str) -> str:
-        return f"{self.prefix}:v:{version}"
+        return version_base(self.prefix, version)
 
     # -- retries -----------------------------------------------------------------------
 
@@ -341,7 +341,8 @@ class PredictionStore:
 
     def get(self, match_id: str) -> dict[str, Any] | None:
         """One prediction by match id (None when the current version lacks it)."""
-        reply = self._lookup_match(keys=[self.current_key], args=[self.prefix, match_id])
+        keys, args = match_lookup_args(self.prefix, match_id)
+        reply = self._lookup_match(keys=keys, args=args)
         if not reply:
             raise NotPublishedError("nothing has been published yet")
         return _decode(reply[1]) if reply[1] else None
@@ -349,19 +350,21 @@ class PredictionStore:
     def _index(
         self, index: str, start: float | str = "-inf", end: float | str = "+inf", limit: int = 1000
     ) -> list[dict[str, Any]]:
-        reply = self._lookup_index(keys=[self.current_key], args=[self.prefix, index, start, end, limit])
+        keys, args = index_lookup_args(self.prefix, index, start, end, limit)
+        reply = self._lookup_index(keys=keys, args=args)
         if not reply:
             raise NotPublishedError("nothing has been published yet")
         return [_decode(flat) for flat in reply[1:] if flat]
 
     def by_team(self, team: str, limit: int = 1000) -> list[dict[str, Any]]:
-        return self._index(f"team:{teams.team_key(team)}", limit=limit)
+        return self._index(team_index(team), limit=limit)
 
     def by_league_date(self, league: str, day: str, limit: int = 1000) -> list[dict[str, Any]]:
-        return self._index(f"league:{league}:{day}", limit=limit)
+        return self._index(league_date_index(league, day), limit=limit)
 
     def by_kickoff(self, start: datetime, end: datetime, limit: int = 1000) -> list[dict[str, Any]]:
-        return self._index("kickoff", pd.Timestamp(start).timestamp(), pd.Timestamp(end).timestamp(), limit)
+        window = pd.Timestamp(start).timestamp(), pd.Timestamp(end).timestamp()
+        return self._index(KICKOFF_INDEX, *window, limit=limit)
 
     def leagues(self) -> list[str]:
         version = self.current_version()
@@ -401,3 +404,45 @@ def _decode(flat: Iterable[str]) -> dict[str, Any]:
 
 def to_json(records: list[dict[str, Any]]) -> str:
     return json.dumps(records, indent=2, sort_keys=True)
+
+
+# --- the layout and scripts, for readers on other clients --------------------------------
+# The HTTP API (footcast.pipelines.serve) reads with redis.asyncio: it runs these scripts with
+# these arguments and builds keys with these functions, so the layout is defined here only.
+
+LOOKUP_MATCH_SCRIPT = _LOOKUP_MATCH
+LOOKUP_INDEX_SCRIPT = _LOOKUP_INDEX
+KICKOFF_INDEX = "kickoff"
+decode_record = _decode
+
+
+def current_key(prefix: str) -> str:
+    return f"{prefix}:current"
+
+
+def version_base(prefix: str, version: str) -> str:
+    """Prefix of every key of one version (``meta`` and ``leagues`` hang below it)."""
+    return f"{prefix}:v:{version}"
+
+
+def team_index(team: str) -> str:
+    """Index (below a version) of a team's match ids by kickoff."""
+    return f"team:{teams.team_key(team)}"
+
+
+def league_date_index(league: str, day: str) -> str:
+    """Index (below a version) of a league's match ids on a UK-local date (YYYY-MM-DD)."""
+    return f"league:{league}:{day}"
+
+
+def match_lookup_args(prefix: str, match_id: str) -> tuple[list[str], list[str]]:
+    """(keys, args) of LOOKUP_MATCH_SCRIPT."""
+    return [current_key(prefix)], [prefix, match_id]
+
+
+def index_lookup_args(
+    prefix: str, index: str, start: float | str, end: float | str, limit: int
+) -> tuple[list[str], list[Any]]:
+    """(keys, args) of LOOKUP_INDEX_SCRIPT: ``limit`` ids of ``index`` with start <= score <= end
+    (a bound prefixed with "(" is exclusive, as in ZRANGEBYSCORE)."""
+    return [current_key(prefix)], [prefix, index, start, end, limit]
