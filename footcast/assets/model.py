@@ -3,7 +3,7 @@
 import dagster as dg
 
 from footcast.models import features as feature_builder
-from footcast.models import training
+from footcast.models import training, tuning
 from footcast.pipelines import tracking
 from footcast.pipelines.resources import MlflowResource, WarehouseResource
 
@@ -13,14 +13,63 @@ class ModelConfig(dg.Config):
     validation_seasons: int = 1
     # The new model must beat the champion's validation RPS by at least this much.
     promotion_margin: float = 0.0
+    # The recipe `footcast evaluate` backtests: training.MARKET_RECIPE, else NO_MARKET_RECIPE.
     market_features: bool = True
+    # Optuna trials on the validation season(s) before the fit (0: the recipe's fixed parameters).
+    n_trials: int = tuning.DEFAULT_TRIALS
+    tuning_timeout_seconds: float = 0.0  # 0: no time budget
+
+
+def _champion_rps(frame, champion, config: ModelConfig):
+    """The champion's recipe (parameters, features, prior, calibration) refitted on exactly the
+    same training seasons and scored on the same validation season: a like-for-like comparison.
+    None when the champion cannot be refitted on these features."""
+    if champion is None or not set(champion.feature_columns) <= set(frame.columns):
+        return None
+    recipe = champion.recipe
+    refit = training.train_model(
+        frame,
+        champion.feature_columns,
+        params=champion.params,
+        seed=config.seed,
+        validation_seasons=config.validation_seasons,
+        prior_columns=recipe.get("prior_columns"),
+        calibrate=bool(recipe.get("calibrate", False)),
+        stopping_metric=recipe.get("stopping_metric", "mlogloss"),
+    )
+    return refit.validation_metrics["rps"]
+
+
+def promotion(new_rps: float, champion_rps, margin: float) -> tuple[bool, str]:
+    """(promote, decision): promote only when the new model beats the champion by ``margin``."""
+    if champion_rps is None:
+        return True, f"promoted: no comparable champion (new RPS {new_rps:.5f})"
+    promote = new_rps < champion_rps - margin
+    verdict = "promoted" if promote else "kept champion"
+    return promote, f"{verdict}: new RPS {new_rps:.5f} vs champion {champion_rps:.5f} (margin {margin})"
+
+
+def _metrics_table(trained: training.TrainedModel) -> str:
+    """Markdown: validation scores overall and per league."""
+    scores = ("rps", "log_loss", "brier", "accuracy", "calibration_error")
+    rows = [("all", trained.validation_metrics), *trained.validation_metrics_by_league().items()]
+    n = trained.validation_predictions.groupby("league").size().to_dict()
+    lines = [
+        "| league | n | " + " | ".join(scores) + " |",
+        "|---|---|" + "---|" * len(scores),
+    ]
+    for league, values in rows:
+        count = trained.validation_rows if league == "all" else n.get(league, 0)
+        lines.append(f"| {league} | {count} | " + " | ".join(f"{values[s]:.5f}" for s in scores) + " |")
+    return "\n".join(lines)
 
 
 @dg.asset(
     group_name="model",
     kinds={"xgboost", "mlflow"},
     deps=["features"],
-    description="XGBoost home/draw/away model fitted on seasons before the validation season, logged and "
+    description="XGBoost home/draw/away model (the recipe `footcast evaluate` backtests: tuned by Optuna, "
+    "fitted on seasons before the validation season, boosting from the opening-market prior), logged and "
     "registered in MLflow; the `champion` alias moves only when it beats the champion on the same data.",
 )
 def model(
@@ -29,58 +78,83 @@ def model(
     warehouse: WarehouseResource,
     mlflow_tracking: MlflowResource,
 ) -> dg.MaterializeResult:
-    frame = warehouse.get().read_features()
-    columns = list(
-        feature_builder.MODEL_FEATURES if config.market_features else feature_builder.NO_MARKET_FEATURES
-    )
-    trained = training.train_model(
-        frame, columns, seed=config.seed, validation_seasons=config.validation_seasons
-    )
-    new_rps = trained.validation_metrics["rps"]
-
-    # The champion's recipe (parameters and features) refitted on exactly the same training
-    # seasons and scored on the same validation season: a like-for-like comparison.
-    champion = mlflow_tracking.champion()
-    champion_rps = None
-    if champion is not None and set(champion.feature_columns) <= set(frame.columns):
-        refit = training.train_model(
+    store = warehouse.get()
+    frame = store.read_features()
+    recipe = training.MARKET_RECIPE if config.market_features else training.NO_MARKET_RECIPE
+    columns = list(recipe.feature_columns)
+    params = recipe.params
+    tuned = None
+    if config.n_trials > 0:
+        train, valid = training.time_split(frame, config.validation_seasons)
+        url, engine_kwargs = store.optuna_storage()
+        tuned = tuning.tune(
             frame,
-            champion.feature_columns,
-            params=champion.params,
+            columns,
+            n_trials=config.n_trials,
+            timeout_seconds=config.tuning_timeout_seconds or None,
+            storage=url,
+            storage_engine_kwargs=engine_kwargs,
+            study_name=tuning.study_name_for(
+                f"footcast-model-{recipe.name}",
+                columns,
+                sorted(int(s) for s in valid["season"].unique()),
+                recipe.prior_columns,
+            ),
             seed=config.seed,
             validation_seasons=config.validation_seasons,
+            prior_columns=recipe.prior_columns,
+            stopping_metric=recipe.stopping_metric,
         )
-        champion_rps = refit.validation_metrics["rps"]
-    promote = champion_rps is None or new_rps < champion_rps - config.promotion_margin
-    decision = (
-        "promoted: no comparable champion"
-        if champion_rps is None
-        else f"{'promoted' if promote else 'kept champion'}: new RPS {new_rps:.5f} vs champion "
-        f"{champion_rps:.5f} (margin {config.promotion_margin})"
+        params = tuned.best_params
+        context.log.info(
+            f"tuning {tuned.study_name}: {tuned.n_trials_run} trials run ({tuned.n_trials_done} in the "
+            f"study), best validation RPS {tuned.best_rps:.5f}"
+        )
+    trained = training.train_model(
+        frame,
+        columns,
+        params=params,
+        seed=config.seed,
+        validation_seasons=config.validation_seasons,
+        **recipe.train_kwargs(),
     )
-    example = frame[columns].to_numpy(dtype="float64")[:50]
+    new_rps = trained.validation_metrics["rps"]
+    champion = mlflow_tracking.champion()
+    champion_rps = _champion_rps(frame, champion, config)
+    promote, decision = promotion(new_rps, champion_rps, config.promotion_margin)
     logged = tracking.log_training(
         mlflow_tracking,
         trained,
         feature_builder.FEATURE_SET_VERSION,
-        example,
+        frame,
         extra_metrics={"champion_validation_rps": champion_rps} if champion_rps is not None else None,
-        tags={"footcast.promotion_decision": decision},
+        tags={"footcast.promotion_decision": decision, "footcast.promoted": promote},
+        recipe={**recipe.to_dict(), "tuning": tuned.to_dict() if tuned else None},
     )
     if promote:
         mlflow_tracking.set_champion(logged.version)
     context.log.info(f"model version {logged.version}: {decision}")
+    plots = {
+        f"plot_{name.removesuffix('.png')}": dg.MetadataValue.path(str(path))
+        for name, path in logged.plots.items()
+    }
     return dg.MaterializeResult(
         metadata={
             "mlflow_run_id": logged.run_id,
             "mlflow_run": dg.MetadataValue.url(logged.url),
             "model_version": logged.version,
+            "recipe": recipe.name,
             "promoted": promote,
             "promotion_decision": decision,
+            "new_validation_rps": round(new_rps, 5),
+            "champion_validation_rps": round(champion_rps, 5) if champion_rps is not None else None,
             "champion_version": logged.version if promote else (champion.version if champion else ""),
+            "validation_metrics": dg.MetadataValue.md(_metrics_table(trained)),
             **{f"validation_{k}": round(v, 5) for k, v in trained.validation_metrics.items()},
             "validation_seasons": ", ".join(map(str, trained.validation_seasons)),
             "train_rows": trained.train_rows,
             "validation_rows": trained.validation_rows,
+            "tuning_trials": tuned.n_trials_run if tuned else 0,
+            **plots,
         }
     )

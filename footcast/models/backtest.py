@@ -291,6 +291,8 @@ def walk_forward(
     bootstrap_resamples: int = 2000,
     run_id: str | None = None,
     progress: Callable[[str], None] | None = None,
+    recipe: training.Recipe | None = None,
+    no_market_recipe: training.Recipe | None = None,
 ) -> BacktestReport:
     """Walk-forward backtest over ``test_seasons`` (see the module docstring).
 
@@ -299,8 +301,21 @@ def walk_forward(
     models; with ``n_trials`` > 0 they are tuned instead, per test season, on season S-1
     (Optuna, ``n_trials`` trials and ``timeout_seconds`` per model and test season; the
     studies go to ``storage`` when given). ``prior_columns`` None boosts from a constant.
+    ``recipe`` / ``no_market_recipe`` (``training.Recipe``), when given, set the feature
+    columns, prior, calibration, stopping metric and fixed parameters of that model instead.
     """
     started_run = time.perf_counter()
+    no_market_calibrate, no_market_stopping = calibrate, stopping_metric
+    if recipe is not None:
+        feature_columns, prior_columns = list(recipe.feature_columns), recipe.prior_columns
+        params = recipe.params if params is None else params
+        calibrate, stopping_metric = recipe.calibrate, recipe.stopping_metric
+    if no_market_recipe is not None:
+        no_market_feature_columns = list(no_market_recipe.feature_columns)
+        no_market_prior_columns = no_market_recipe.prior_columns
+        no_market_params = no_market_recipe.params if no_market_params is None else no_market_params
+        no_market_calibrate = no_market_recipe.calibrate
+        no_market_stopping = no_market_recipe.stopping_metric
     feature_columns = list(feature_columns or MODEL_FEATURES)
     no_market_feature_columns = list(no_market_feature_columns or NO_MARKET_FEATURES)
     test_seasons = sorted({int(s) for s in test_seasons})
@@ -332,8 +347,6 @@ def walk_forward(
         common = dict(
             test_season=season,
             seed=seed,
-            calibrate=calibrate,
-            stopping_metric=stopping_metric,
             n_trials=n_trials,
             timeout_seconds=timeout_seconds,
             storage=storage,
@@ -341,7 +354,14 @@ def walk_forward(
             storage_engine_kwargs=storage_engine_kwargs,
         )
         model, tuned = _fit_model(
-            history, feature_columns, params, name="model", prior_columns=prior_columns, **common
+            history,
+            feature_columns,
+            params,
+            name="model",
+            prior_columns=prior_columns,
+            calibrate=calibrate,
+            stopping_metric=stopping_metric,
+            **common,
         )
         no_market, tuned_nm = _fit_model(
             history,
@@ -349,6 +369,8 @@ def walk_forward(
             no_market_params,
             name="no-market",
             prior_columns=no_market_prior_columns,
+            calibrate=no_market_calibrate,
+            stopping_metric=no_market_stopping,
             **common,
         )
         fitted_seasons = sorted(set(model.data_summary["seasons"]) | set(no_market.data_summary["seasons"]))
@@ -407,6 +429,8 @@ def walk_forward(
         "no_market_prior_columns": no_market_prior_columns,
         "calibrate": calibrate,
         "stopping_metric": stopping_metric,
+        "no_market_calibrate": no_market_calibrate,
+        "no_market_stopping_metric": no_market_stopping,
         "n_trials": n_trials,
         "timeout_seconds": timeout_seconds,
         "seed": seed,

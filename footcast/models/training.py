@@ -28,7 +28,12 @@ import xgboost as xgb
 from scipy.optimize import minimize_scalar
 
 from footcast.models import metrics
-from footcast.models.features import ELO_BASELINE_COLUMNS, MARKET_OPEN_COLUMNS
+from footcast.models.features import (
+    ELO_BASELINE_COLUMNS,
+    MARKET_OPEN_COLUMNS,
+    MODEL_FEATURES,
+    NO_MARKET_FEATURES,
+)
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "n_estimators": 400,
@@ -48,6 +53,60 @@ STOPPING_METRICS = ("mlogloss", "rps")
 _PRIOR_FLOOR = 1e-6
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """How a model is fitted and applied: the one definition that ``footcast evaluate`` backtests,
+    the ``model`` asset trains and predictions apply (the prior and the temperature travel in the
+    booster, see :func:`stored_recipe`). ``params`` are the fixed XGBoost parameters, used when
+    the recipe is not tuned (Optuna trials replace them)."""
+
+    name: str
+    feature_columns: tuple[str, ...]
+    prior_columns: tuple[tuple[str, ...], ...] | None
+    calibrate: bool
+    stopping_metric: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def train_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`train_model` (``params`` apart: tuning may replace them)."""
+        return {
+            "prior_columns": self.prior_columns,
+            "calibrate": self.calibrate,
+            "stopping_metric": self.stopping_metric,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "n_features": len(self.feature_columns),
+            "prior_columns": [list(t) for t in self.prior_columns] if self.prior_columns else None,
+            "calibrate": self.calibrate,
+            "stopping_metric": self.stopping_metric,
+            "params": dict(self.params),
+        }
+
+
+# The evaluated recipes. Market: the opening (pre-closing) prices among the features and as the
+# prior, so the trees learn small, heavily regularised corrections to the market. No market:
+# for leagues without odds; boosting from a constant (the Elo prior made it worse on E0+D1).
+MARKET_RECIPE = Recipe(
+    name="market",
+    feature_columns=MODEL_FEATURES,
+    prior_columns=MARKET_PRIOR,
+    calibrate=False,
+    stopping_metric="mlogloss",
+    params={"max_depth": 2, "min_child_weight": 50.0, "learning_rate": 0.02},
+)
+NO_MARKET_RECIPE = Recipe(
+    name="no_market",
+    feature_columns=NO_MARKET_FEATURES,
+    prior_columns=None,
+    calibrate=False,
+    stopping_metric="mlogloss",
+    params={},
+)
+
+
 class TrainingError(ValueError):
     """The data cannot produce a model (empty, single class, no validation season...)."""
 
@@ -65,6 +124,19 @@ class TrainedModel:
     data_summary: dict[str, Any] = field(default_factory=dict)
     prior_columns: tuple[tuple[str, ...], ...] | None = None
     temperature: float | None = None  # temperature scaling, when trained with calibrate=True
+    # Held-out probabilities of the validation seasons (keys, result, p_home/p_draw/p_away): what
+    # validation_metrics scored, by the model fitted before the validation seasons.
+    validation_predictions: pd.DataFrame | None = None
+
+    def validation_metrics_by_league(self) -> dict[str, dict[str, float]]:
+        if self.validation_predictions is None:
+            return {}
+        out = {}
+        for league, rows in self.validation_predictions.groupby("league", sort=True):
+            out[str(league)] = metrics.score_all(
+                rows[["p_home", "p_draw", "p_away"]].to_numpy(), metrics.encode_results(rows["result"])
+            )
+        return out
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         return predict_proba(
@@ -232,7 +304,10 @@ def train_model(
     best_iteration = int(probe.best_iteration) + 1
     validation_probs = predict_proba(probe, valid, feature_columns, prior_columns=prior_columns)
     temperature = fit_temperature(validation_probs, y_valid) if calibrate else None
-    validation_metrics = metrics.score_all(apply_temperature(validation_probs, temperature), y_valid)
+    validation_probs = apply_temperature(validation_probs, temperature)
+    validation_metrics = metrics.score_all(validation_probs, y_valid)
+    held_out = valid[["match_id", "league", "season", "result"]].reset_index(drop=True)
+    held_out[["p_home", "p_draw", "p_away"]] = validation_probs
 
     history = pd.concat([train, valid])
     final = _classifier(params, seed, n_estimators=best_iteration)
@@ -259,6 +334,7 @@ def train_model(
         },
         prior_columns=prior_columns,
         temperature=temperature,
+        validation_predictions=held_out,
     )
 
 

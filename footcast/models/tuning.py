@@ -34,6 +34,8 @@ from footcast.models import metrics, training
 
 MAX_BIN = 128
 MAX_ROUNDS = 1000
+# Trials per tuning of a recipe, in `footcast evaluate` and the `model` asset alike.
+DEFAULT_TRIALS = 20
 # The first trial of a new study: the training defaults, so tuning never ends worse than them
 # on the validation seasons.
 BASELINE_TRIAL: dict[str, Any] = {

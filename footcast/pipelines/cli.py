@@ -302,6 +302,39 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Walk-forward backtest of the model recipes against the market, Elo and base rates."""
+    from footcast import config
+    from footcast.pipelines import evaluation
+    from footcast.pipelines import warehouse as wh
+    from footcast.pipelines.resources import MlflowResource
+
+    prepare_environment()
+    store = wh.Warehouse(config.warehouse_url(), os.environ.get("FOOTCAST_WAREHOUSE_SCHEMA") or None)
+    store.create_all()
+    tracking = MlflowResource(
+        tracking_uri=config.mlflow_tracking_uri(), experiment_name=evaluation.EXPERIMENT
+    )
+    say = (lambda message: print(message, file=sys.stderr, flush=True)) if args.json else print
+    try:
+        result = evaluation.evaluate(
+            store,
+            args.test_seasons,
+            leagues=args.leagues,
+            n_trials=evaluation.DEFAULT_TRIALS if args.trials is None else args.trials,
+            seed=args.seed,
+            tracking=tracking,
+            progress=say,
+        )
+    except evaluation.EvaluationError as exc:
+        raise CommandError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(evaluation.to_json(result), indent=1, allow_nan=False))
+    else:
+        print(evaluation.format_table(result))
+    return EXIT_OK
+
+
 EXPORTABLE = ("raw_matches", "matches", "quarantine", "fixtures", "features", "predictions")
 
 
@@ -449,6 +482,25 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="FILE.csv or FILE.parquet")
     export.set_defaults(handler=cmd_export)
 
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="walk-forward backtest: the model against the market, Elo and base rates, per league; "
+        "results to the backtests table and MLflow",
+    )
+    evaluate.add_argument(
+        "--test-seasons", type=parse_seasons, required=True, help="start years, inclusive: 2021-2024"
+    )
+    evaluate.add_argument("--leagues", type=parse_leagues, help="comma-separated (default: every league)")
+    evaluate.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help="Optuna trials per model and test season (default 20; 0: the recipes' fixed parameters)",
+    )
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of training, tuning and the bootstrap")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON (progress to stderr)")
+    evaluate.set_defaults(handler=cmd_evaluate)
+
     lookup = commands.add_parser("lookup", help="read published predictions from Redis")
     target = lookup.add_mutually_exclusive_group(required=True)
     target.add_argument("match_id", nargs="?", help="one match id")
@@ -463,6 +515,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.command == "backfill" and args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.command == "evaluate" and (args.trials or 0) < 0:
+        parser.error("--trials must be at least 0")
     if args.command == "lookup":
         if args.league and not args.date:
             parser.error("--league needs --date YYYY-MM-DD")

@@ -5,6 +5,7 @@ the value never shows in the UI or logs) and falls back to the embedded default 
 FOOTCAST_HOME.
 """
 
+import dataclasses
 import os
 import threading
 from dataclasses import dataclass
@@ -76,6 +77,8 @@ class Champion:
     params: dict[str, Any]
     feature_columns: list[str]
     feature_set_version: str
+    # training.train_model keyword arguments of its recipe (prior_columns, calibrate, ...).
+    recipe: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class MlflowResource(dg.ConfigurableResource):
@@ -120,6 +123,7 @@ class MlflowResource(dg.ConfigurableResource):
             params=params,
             feature_columns=features,
             feature_set_version=run.data.tags.get("footcast.feature_set_version", ""),
+            recipe=json.loads(run.data.tags.get("footcast.recipe", "{}")),
         )
 
     def set_champion(self, version: str) -> None:

@@ -1,16 +1,23 @@
-"""Log a trained model to MLflow: run, parameters, metrics, tags, the model and its registry version."""
+"""Log a trained model to MLflow: parameters, metrics, data, plots, the model and its registry version."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from mlflow.models import infer_signature
 
+from footcast.models import metrics, plots
+from footcast.models.features import MARKET_BASELINE_COLUMNS
 from footcast.models.training import TrainedModel
 from footcast.pipelines.resources import MlflowResource
+
+PLOTS = ("reliability.png", "feature_importance.png", "rps_by_season.png")
 
 
 @dataclass
@@ -18,16 +25,93 @@ class LoggedModel:
     run_id: str
     version: str
     url: str
+    plots: dict[str, Path] = field(default_factory=dict)  # name -> local copy of the plot
+
+
+def season_rps(trained: TrainedModel, history: pd.DataFrame) -> pd.DataFrame:
+    """RPS by season of the opening market and of the model, on the matches with opening prices.
+
+    The validation seasons are held out (the model fitted before them, as scored in
+    ``validation_metrics``); the final model is fitted on every season, so its RPS on them is
+    in-sample and shown as such."""
+    data = history[history["played"].astype(bool) & history["result"].notna()]
+    market_columns = list(MARKET_BASELINE_COLUMNS[:3])
+    data = data[data[market_columns].notna().all(axis=1)]
+    out = pd.DataFrame(
+        index=sorted(int(s) for s in data["season"].unique()),
+        columns=["opening market", "model (in-sample)", "model (held out)"],
+        dtype=float,
+    )
+    if data.empty:
+        return out
+    outcomes = metrics.encode_results(data["result"])
+    seasons = data["season"].astype(int).to_numpy()
+    model_rps = metrics.rps_per_match(trained.predict_proba(data), outcomes)
+    market_rps = metrics.rps_per_match(data[market_columns].to_numpy(dtype=np.float64), outcomes)
+    held = trained.validation_predictions
+    held_rps = {}
+    if held is not None:
+        held = held.set_index("match_id").reindex(data["match_id"])
+        have = held["p_home"].notna().to_numpy()
+        if have.any():
+            per = metrics.rps_per_match(
+                held.loc[have, ["p_home", "p_draw", "p_away"]].to_numpy(), outcomes[have]
+            )
+            held_rps = pd.Series(per).groupby(seasons[have]).mean().to_dict()
+    for season in out.index:
+        mask = seasons == season
+        out.loc[season, "opening market"] = market_rps[mask].mean()
+        if season in held_rps:
+            out.loc[season, "model (held out)"] = held_rps[season]
+        else:
+            out.loc[season, "model (in-sample)"] = model_rps[mask].mean()
+    return out
+
+
+def make_plots(trained: TrainedModel, history: pd.DataFrame, folder: Path) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    made: dict[str, Path] = {}
+    held = trained.validation_predictions
+    seasons = ", ".join(map(str, trained.validation_seasons))
+    if held is not None and len(held):
+        made["reliability.png"] = plots.reliability_diagram(
+            held[["p_home", "p_draw", "p_away"]].to_numpy(),
+            metrics.encode_results(held["result"]),
+            folder / "reliability.png",
+            f"Reliability on the held-out validation season(s) {seasons}",
+        )
+    gain = trained.classifier.get_booster().get_score(importance_type="total_gain")
+    importance = pd.Series(
+        {trained.feature_columns[int(k[1:])]: v for k, v in gain.items() if k.startswith("f")}, dtype=float
+    )
+    if len(importance):
+        made["feature_importance.png"] = plots.feature_importance(
+            importance, folder / "feature_importance.png", "Feature importance (XGBoost total gain)"
+        )
+    by_season = season_rps(trained, history).dropna(how="all")
+    if len(by_season):
+        made["rps_by_season.png"] = plots.rps_by_season(
+            by_season.dropna(axis=1, how="all"),
+            folder / "rps_by_season.png",
+            "RPS by season against the opening market",
+        )
+    return made
 
 
 def log_training(
     tracking: MlflowResource,
     trained: TrainedModel,
     feature_set_version: str,
-    example: np.ndarray,
+    history: pd.DataFrame,
     extra_metrics: dict[str, float] | None = None,
     tags: dict[str, Any] | None = None,
+    recipe: dict[str, Any] | None = None,
 ) -> LoggedModel:
+    """One MLflow run for a training: parameters, validation metrics overall and per league
+    (``validation_<score>``, ``validation_<league>_<score>``), the data it saw, the feature list,
+    plots, and the model (XGBoost flavour, signature and input example) registered as a new
+    version. ``history``: the features it was trained on (for the input example and plots).
+    ``LoggedModel.plots``: the plots' paths in the artifact store when it is a local folder."""
     import mlflow
 
     tracking.client()
@@ -39,11 +123,20 @@ def log_training(
                 "validation_seasons": ",".join(map(str, trained.validation_seasons)),
                 "train_rows": trained.train_rows,
                 "validation_rows": trained.validation_rows,
+                "rows": trained.data_summary.get("rows"),
+                "leagues": ",".join(trained.data_summary.get("leagues", [])),
+                "seasons": _season_span(trained.data_summary.get("seasons", [])),
                 "n_features": len(trained.feature_columns),
                 "feature_set_version": feature_set_version,
+                "prior": ";".join("/".join(t) for t in trained.prior_columns)
+                if trained.prior_columns
+                else "none",
+                "temperature": trained.temperature if trained.temperature is not None else "none",
             }
         )
         mlflow.log_metrics({f"validation_{k}": v for k, v in trained.validation_metrics.items()})
+        for league, scores in trained.validation_metrics_by_league().items():
+            mlflow.log_metrics({f"validation_{league}_{k}": v for k, v in scores.items()})
         if extra_metrics:
             mlflow.log_metrics(extra_metrics)
         mlflow.set_tags(
@@ -52,19 +145,47 @@ def log_training(
                 "footcast.feature_columns": json.dumps(trained.feature_columns),
                 "footcast.feature_set_version": feature_set_version,
                 "footcast.data": json.dumps(trained.data_summary, sort_keys=True),
+                "footcast.recipe": json.dumps(recipe or {}, sort_keys=True),
                 **{k: str(v) for k, v in (tags or {}).items()},
             }
         )
-        mlflow.log_dict({"features": trained.feature_columns}, "feature_list.json")
-        probs = trained.classifier.predict_proba(example)
-        info = mlflow.xgboost.log_model(
-            trained.classifier,
-            name="model",
-            signature=infer_signature(example, probs),
-            input_example=example[:5],
-            registered_model_name=tracking.registered_model_name,
+        mlflow.log_dict(
+            {"feature_set_version": feature_set_version, "features": trained.feature_columns},
+            "feature_list.json",
         )
+        mlflow.log_dict(trained.data_summary, "data.json")
+        with tempfile.TemporaryDirectory() as tmp:
+            made = make_plots(trained, history, Path(tmp) / "plots")
+            for path in made.values():
+                mlflow.log_artifact(str(path), artifact_path="plots")
+            if trained.validation_predictions is not None:
+                held_out = Path(tmp) / "validation_predictions.csv"
+                trained.validation_predictions.to_csv(held_out, index=False)
+                mlflow.log_artifact(str(held_out))
+            # Named float64 columns: the signature documents what the model reads. The prior
+            # (base margin) and temperature travel in the booster's attributes: load the model
+            # with mlflow.xgboost.load_model and predict with training.predict_proba.
+            example = history[trained.feature_columns].head(5).astype("float64")
+            info = mlflow.xgboost.log_model(
+                trained.classifier,
+                name="model",
+                signature=infer_signature(example, trained.predict_proba(history.head(5))),
+                input_example=example,
+                registered_model_name=tracking.registered_model_name,
+            )
         run_id = run.info.run_id
+        artifacts = run.info.artifact_uri
+    stored = {}
+    if artifacts.startswith("file:"):
+        from urllib.parse import urlparse
+        from urllib.request import url2pathname
+
+        root = Path(url2pathname(urlparse(artifacts).path))
+        stored = {name: root / "plots" / name for name in made}
     return LoggedModel(
-        run_id=run_id, version=str(info.registered_model_version), url=tracking.run_url(run_id)
+        run_id=run_id, version=str(info.registered_model_version), url=tracking.run_url(run_id), plots=stored
     )
+
+
+def _season_span(seasons: list[int]) -> str:
+    return f"{min(seasons)}-{max(seasons)}" if seasons else ""

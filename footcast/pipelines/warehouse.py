@@ -99,6 +99,46 @@ predictions = sa.Table(
     sa.Index("ix_predictions_version", "publish_version"),
 )
 
+# Walk-forward backtests (`footcast evaluate`): one row per evaluation (run_id) x comparison x
+# test season x league x predictor; ``test_season`` / ``league`` are "all" for pooled rows.
+# ``comparison`` names the set of matches every predictor of the row is scored on
+# (footcast.models.backtest.COMPARISONS); ``params`` is the evaluation's configuration (JSON).
+backtests = sa.Table(
+    "backtests",
+    METADATA,
+    sa.Column("run_id", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+    sa.Column("comparison", sa.Text(), nullable=False),
+    sa.Column("test_season", sa.Text(), nullable=False),
+    sa.Column("league", sa.Text(), nullable=False),
+    sa.Column("predictor", sa.Text(), nullable=False),
+    sa.Column("n", sa.Integer(), nullable=False),
+    *[
+        sa.Column(name, sa.Float())
+        for name in (
+            "rps",
+            "log_loss",
+            "brier",
+            "accuracy",
+            "diff_vs_market_rps",
+            "ci_low",
+            "ci_high",
+            "diff_vs_close_rps",
+            "close_ci_low",
+            "close_ci_high",
+            "diff_vs_elo_rps",
+            "elo_ci_low",
+            "elo_ci_high",
+        )
+    ],
+    sa.Column("mlflow_run_id", sa.Text()),
+    sa.Column("params", sa.Text(), nullable=False),
+    sa.UniqueConstraint(
+        "run_id", "comparison", "test_season", "league", "predictor", name="uq_backtests_row"
+    ),
+    sa.Index("ix_backtests_run", "run_id"),
+)
+
 # Every distinct version of a fetched URL's bytes (see pipelines/http_client.py). The newest
 # confirmed version of a URL is the row with the latest ``last_checked_at``; ``fetched_at`` is
 # when those exact bytes were first downloaded, and rows are never deleted, so a raw row's
@@ -116,6 +156,23 @@ http_archive = sa.Table(
     sa.Column("fetched_at", sa.DateTime(), nullable=False),
     sa.Column("last_checked_at", sa.DateTime(), nullable=False),
     sa.Index("ix_http_archive_url_checked", "url", "last_checked_at"),
+)
+
+
+# Failed Dagster runs, recorded by the run-failure sensor (pipelines/automation.py): which job,
+# assets and partition failed, and why. One row per run: recording a run again replaces its row.
+run_failures = sa.Table(
+    "run_failures",
+    METADATA,
+    sa.Column("run_id", sa.Text(), nullable=False),
+    sa.Column("job_name", sa.Text(), nullable=False),
+    sa.Column("assets", sa.Text(), nullable=False),  # comma-separated asset keys
+    sa.Column("partition_key", sa.Text(), nullable=False),  # "" for an unpartitioned run
+    sa.Column("failed_steps", sa.Text(), nullable=False),
+    sa.Column("error", sa.Text(), nullable=False),
+    sa.Column("failed_at", sa.DateTime(), nullable=False),
+    sa.Column("alert", sa.Text(), nullable=False),  # webhook outcome: sent / not configured / failed: ...
+    sa.UniqueConstraint("run_id", name="uq_run_failures_run"),
 )
 
 
@@ -246,6 +303,12 @@ class Warehouse:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def distinct(self, table: sa.Table, column: str) -> list[Any]:
+        """Sorted distinct non-null values of one column (e.g. the leagues that have matches)."""
+        query = sa.select(table.c[column]).where(table.c[column].is_not(None)).distinct()
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(query).scalars())
+
     # -- features ----------------------------------------------------------------------
 
     def replace_features(self, frame: pd.DataFrame, feature_columns: Sequence[str]) -> int:
@@ -262,6 +325,16 @@ class Warehouse:
     def read_features(self) -> pd.DataFrame:
         table = sa.Table("features", sa.MetaData(), schema=self.db_schema, autoload_with=self.engine)
         return self.read(table)
+
+    def optuna_storage(self) -> tuple[str, dict[str, Any]]:
+        """(URL, engine kwargs) for optuna's RDB storage in this database (and schema), so
+        tuning studies live beside the data and optuna-dashboard can open them."""
+        url = self.engine.url.render_as_string(hide_password=False)
+        if self.db_schema and self.dialect == "postgresql":
+            return url, {"connect_args": {"options": f"-csearch_path={self.db_schema}"}}
+        if url.startswith("sqlite"):
+            return url, {"connect_args": {"timeout": 60}}
+        return url, {}
 
     def table_names(self) -> list[str]:
         return sa.inspect(self.engine).get_table_names(schema=self.db_schema)

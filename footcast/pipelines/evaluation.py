@@ -1,0 +1,304 @@
+"""`footcast evaluate`: the walk-forward backtest over the warehouse's validated matches.
+
+Reads the validated ``matches`` of the warehouse, builds the point-in-time features from them
+(the same ``build_features`` the ``features`` asset runs), and runs
+:func:`footcast.models.backtest.walk_forward` with the recipes the ``model`` asset trains
+(``training.MARKET_RECIPE`` / ``NO_MARKET_RECIPE``): for each test season S, both models are
+tuned (``n_trials`` Optuna trials on season S-1) and fitted on seasons before S only. The result
+goes to the ``backtests`` table (one row per evaluation x comparison x test season x league x
+predictor) and to MLflow (one run per evaluation in the ``footcast-evaluate`` experiment, with
+the overall and per-league metrics, the table and an RPS-by-season plot as artifacts).
+
+The Optuna studies of an evaluation are in memory: identical arguments give identical figures,
+whereas a resumed RDB study would add trials on every run.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from footcast.models import backtest, plots, training, tuning
+from footcast.models import features as feature_builder
+from footcast.pipelines.warehouse import Warehouse, backtests, matches
+
+DEFAULT_TRIALS = tuning.DEFAULT_TRIALS
+EXPERIMENT = "footcast-evaluate"
+
+
+class EvaluationError(Exception):
+    """The evaluation cannot run on this data (one line naming what is missing)."""
+
+
+@dataclass
+class Evaluation:
+    report: backtest.BacktestReport
+    rows_written: int
+    mlflow_run_id: str | None = None
+    mlflow_url: str | None = None
+
+
+def load_features(warehouse: Warehouse) -> pd.DataFrame:
+    """Point-in-time features of every validated match in the warehouse (all leagues: ratings
+    carry across leagues, exactly as in the ``features`` asset)."""
+    history = warehouse.read_matches(matches)
+    if history.empty:
+        raise EvaluationError("the warehouse has no validated matches: run `footcast backfill` first")
+    return feature_builder.build_features(history)
+
+
+def check_seasons(frame: pd.DataFrame, test_seasons: list[int], leagues: list[str] | None) -> list[str]:
+    """The leagues to evaluate; EvaluationError naming the league/season that lacks data."""
+    available = sorted(frame["league"].unique().tolist())
+    chosen = list(leagues) if leagues else available
+    missing = [league for league in chosen if league not in available]
+    if missing:
+        raise EvaluationError(
+            f"no validated matches of league(s) {', '.join(missing)} in the warehouse "
+            f"(it has {', '.join(available)}): run `footcast backfill --leagues {','.join(missing)}` first"
+        )
+    played = training.played(frame[frame["league"].isin(chosen)])
+    for league in chosen:
+        seasons = set(played.loc[played["league"] == league, "season"].astype(int))
+        absent = [s for s in test_seasons if s not in seasons]
+        if absent:
+            raise EvaluationError(
+                f"league {league} has no played match in test season(s) {', '.join(map(str, absent))} "
+                f"(warehouse seasons {min(seasons)}-{max(seasons)})"
+            )
+        if len([s for s in seasons if s < min(test_seasons)]) < 2:
+            raise EvaluationError(
+                f"league {league} needs at least 2 seasons before test season {min(test_seasons)} "
+                "(one to fit, one to validate)"
+            )
+    return chosen
+
+
+def evaluate(
+    warehouse: Warehouse,
+    test_seasons: list[int],
+    *,
+    leagues: list[str] | None = None,
+    n_trials: int = DEFAULT_TRIALS,
+    timeout_seconds: float | None = None,
+    seed: int = 0,
+    bootstrap_resamples: int = 2000,
+    tracking=None,
+    progress: Callable[[str], None] | None = None,
+    frame: pd.DataFrame | None = None,
+) -> Evaluation:
+    """Run the walk-forward backtest, store it in ``backtests`` and (with ``tracking``, an
+    ``MlflowResource``) log it to MLflow. ``frame``: features to use instead of building them
+    from the warehouse (tests)."""
+    say = progress or (lambda message: None)
+    test_seasons = sorted({int(s) for s in test_seasons})
+    if frame is None:
+        frame = load_features(warehouse)
+        say(f"features of {len(frame)} validated matches built")
+    chosen = check_seasons(frame, test_seasons, leagues)
+    try:
+        report = backtest.walk_forward(
+            frame,
+            test_seasons,
+            leagues=chosen,
+            recipe=training.MARKET_RECIPE,
+            no_market_recipe=training.NO_MARKET_RECIPE,
+            n_trials=n_trials,
+            timeout_seconds=timeout_seconds,
+            seed=seed,
+            bootstrap_resamples=bootstrap_resamples,
+            progress=say,
+        )
+    except training.TrainingError as exc:
+        raise EvaluationError(f"training failed for leagues {','.join(chosen)}: {exc}") from exc
+    report.config["recipes"] = {
+        "model": training.MARKET_RECIPE.to_dict(),
+        "model_no_market": training.NO_MARKET_RECIPE.to_dict(),
+    }
+    result = Evaluation(report=report, rows_written=0)
+    if tracking is not None:
+        result.mlflow_run_id, result.mlflow_url = log_evaluation(tracking, report)
+    result.rows_written = store(warehouse, report, result.mlflow_run_id)
+    return result
+
+
+def params_json(report: backtest.BacktestReport) -> str:
+    """The evaluation's configuration as stored with every row (column lists by count only)."""
+    config = dict(report.config)
+    for key in ("feature_columns", "no_market_feature_columns"):
+        config[key] = len(config.get(key) or [])
+    config["test_seasons"] = report.test_seasons
+    config["leagues"] = report.leagues
+    return json.dumps(backtest._jsonable(config), sort_keys=True)
+
+
+def store(warehouse: Warehouse, report: backtest.BacktestReport, mlflow_run_id: str | None = None) -> int:
+    """Write the report's rows to ``backtests`` (replacing any rows of the same run id)."""
+    frame = report.to_frame()
+    unknown = set(frame.columns) - {c.name for c in backtests.columns}
+    if unknown:  # a column added to the backtest table must be added to the warehouse table
+        raise RuntimeError(f"backtests table lacks column(s) {sorted(unknown)}")
+    frame["mlflow_run_id"] = mlflow_run_id
+    frame["params"] = params_json(report)
+    return warehouse.replace_partition(backtests, {"run_id": report.run_id}, frame)
+
+
+def overall(report: backtest.BacktestReport) -> pd.DataFrame:
+    """Rows of every test season together: the ``market`` comparison when it has matches
+    (every predictor on the same matches), else ``all``."""
+    table = report.table
+    comparison = "market" if (table["comparison"] == "market").any() else "all"
+    return table[(table["comparison"] == comparison) & (table["test_season"] == backtest.ALL)]
+
+
+def rps_by_season(report: backtest.BacktestReport) -> pd.DataFrame:
+    table = report.table
+    comparison = overall(report)["comparison"].iloc[0]
+    rows = table[
+        (table["comparison"] == comparison)
+        & (table["league"] == backtest.ALL)
+        & (table["test_season"] != backtest.ALL)
+    ]
+    frame = rows.pivot(index="test_season", columns="predictor", values="rps")
+    frame.index = frame.index.astype(int)
+    return frame.sort_index()[[p for p in backtest.PREDICTORS if p in frame.columns]]
+
+
+def log_evaluation(tracking, report: backtest.BacktestReport) -> tuple[str, str]:
+    """One MLflow run: parameters, metrics ``<league>/<predictor>/<score>`` (RPS also by test
+    season, as steps), the table (CSV), the report (JSON) and the RPS-by-season plot."""
+    import mlflow
+
+    tracking.client()
+    experiment_id = tracking.experiment_id()
+    summary = overall(report)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"evaluate-{report.run_id[:8]}") as run:
+        mlflow.log_params(
+            {
+                "test_seasons": ",".join(map(str, report.test_seasons)),
+                "leagues": ",".join(report.leagues),
+                "n_trials": report.config.get("n_trials"),
+                "seed": report.config.get("seed"),
+                "bootstrap_resamples": report.config.get("bootstrap_resamples"),
+                "comparison": summary["comparison"].iloc[0],
+                "model_recipe": json.dumps(report.config["recipes"]["model"], sort_keys=True)[:6000],
+                "no_market_recipe": json.dumps(report.config["recipes"]["model_no_market"], sort_keys=True),
+            }
+        )
+        mlflow.set_tags({"footcast.backtest_run_id": report.run_id})
+        values: dict[str, float] = {}
+        for row in summary.itertuples(index=False):
+            for score in (
+                "n",
+                "rps",
+                "log_loss",
+                "brier",
+                "accuracy",
+                "diff_vs_market_rps",
+                "ci_low",
+                "ci_high",
+            ):
+                value = getattr(row, score)
+                if value is not None and np.isfinite(value):
+                    values[f"{row.league}/{row.predictor}/{score}"] = float(value)
+        mlflow.log_metrics(values)
+        for season, rps in rps_by_season(report).iterrows():
+            mlflow.log_metrics(
+                {f"season_rps/{p}": float(v) for p, v in rps.items() if np.isfinite(v)}, step=int(season)
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            report.to_frame().to_csv(folder / "backtest_table.csv", index=False)
+            (folder / "backtest_report.json").write_text(json.dumps(report.to_dict(), indent=1))
+            plots.rps_by_season(
+                rps_by_season(report),
+                folder / "rps_by_season.png",
+                f"Walk-forward RPS by test season ({', '.join(report.leagues)})",
+            )
+            mlflow.log_artifacts(str(folder))
+        run_id = run.info.run_id
+    return run_id, tracking.run_url(run_id)
+
+
+# -- output -------------------------------------------------------------------------------------
+
+LABELS = {
+    "model": "model (market recipe)",
+    "model_no_market": "model without market",
+    "market_open": "opening market",
+    "market_close": "closing market",
+    "elo": "Elo",
+    "elo_logit": "Elo (logistic fit)",
+    "base_rate": "base rates",
+}
+
+
+def _ci(value, low, high) -> str:
+    if value is None or not np.isfinite(value):
+        return ""
+    return f"{value:+.5f} [{low:+.5f}, {high:+.5f}]"
+
+
+def format_table(evaluation: Evaluation) -> str:
+    """The human summary: per league and overall, every predictor on the same matches."""
+    report = evaluation.report
+    summary = overall(report)
+    comparison = summary["comparison"].iloc[0]
+    lines = [
+        f"walk-forward backtest {report.run_id}: test seasons "
+        f"{report.test_seasons[0]}-{report.test_seasons[-1]}, leagues {', '.join(report.leagues)}, "
+        f"{report.config.get('n_trials')} Optuna trials per model and season",
+        f"(comparison '{comparison}': every predictor scored on the same matches; "
+        "lower is better; model - market: paired RPS difference with a bootstrap 95% interval)",
+    ]
+    # The pooled block only when there is more than one league (else it repeats the league's).
+    leagues = ([backtest.ALL] if len(report.leagues) > 1 else []) + list(report.leagues)
+    for league in leagues:
+        rows = summary[summary["league"] == league]
+        if rows.empty:
+            continue
+        n = int(rows["n"].iloc[0])
+        lines.append("")
+        lines.append(f"{'all leagues' if league == backtest.ALL else league}: {n} matches")
+        lines.append(
+            f"  {'predictor':22} {'RPS':>8} {'log loss':>9} {'Brier':>8}  "
+            f"{'minus opening market [95% CI]':32} {'minus closing':>13}"
+        )
+        for row in rows.itertuples(index=False):
+            close = "" if not np.isfinite(row.diff_vs_close_rps) else f"{row.diff_vs_close_rps:+.5f}"
+            lines.append(
+                f"  {LABELS.get(row.predictor, row.predictor):22} {row.rps:8.5f} {row.log_loss:9.5f} "
+                f"{row.brier:8.5f}  {_ci(row.diff_vs_market_rps, row.ci_low, row.ci_high):32} {close:>13}"
+            )
+    by_season = rps_by_season(report)
+    lines.append("")
+    lines.append("RPS by test season (all leagues):")
+    lines.append("  " + f"{'season':8}" + "".join(f"{p:>16}" for p in by_season.columns))
+    for season, values in by_season.iterrows():
+        lines.append(
+            "  " + f"{season}/{(season + 1) % 100:02d}".ljust(8) + "".join(f"{v:16.5f}" for v in values)
+        )
+    lines.append("")
+    lines.append(
+        f"{evaluation.rows_written} rows -> warehouse table backtests (run_id {report.run_id})"
+        + (
+            f"; MLflow run {evaluation.mlflow_run_id}: {evaluation.mlflow_url}"
+            if evaluation.mlflow_run_id
+            else ""
+        )
+    )
+    return "\n".join(lines)
+
+
+def to_json(evaluation: Evaluation) -> dict:
+    out = evaluation.report.to_dict()
+    out["mlflow_run_id"] = evaluation.mlflow_run_id
+    out["mlflow_url"] = evaluation.mlflow_url
+    out["rows_written"] = evaluation.rows_written
+    return out
