@@ -262,6 +262,40 @@ def test_quarantined_rows_keep_their_original_values_and_lineage(mixed):
     assert outcome.valid.dtypes.equals(frame.dtypes)
 
 
+def test_partitions_validated_together_get_the_outcome_each_gets_alone(mixed):
+    """A backfill validates many partitions in one suite run; each must come out exactly as if
+    validated on its own (parameters, uniqueness and season shape are per partition)."""
+    frame, _alone = mixed
+    other = make_partition(n_teams=6, league="D1").drop(index=4)  # completed, two teams short
+    duplicated = make_partition(n_teams=4, season=SEASON)
+    duplicated = pd.concat([duplicated, duplicated.iloc[[0]].assign(source_line=99)], ignore_index=True)
+    inputs = [
+        suites.PartitionInput(frame, LEAGUE, SEASON, completed=False, known_teams=set(TEAMS)),
+        suites.PartitionInput(other, "D1", SEASON, completed=True),
+        suites.PartitionInput(make_partition(n_teams=4).drop(columns=["ftr"]), LEAGUE, SEASON, True),
+        suites.PartitionInput(schema.empty_frame(), LEAGUE, 2020, completed=True),
+        suites.PartitionInput(duplicated, "E1", SEASON, completed=True),
+    ]
+    together = suites.validate_partitions(inputs, max_quarantine_share=1.0)
+    assert len(together) == len(inputs)
+    for partition, outcome in zip(inputs, together, strict=True):
+        alone = suites.validate_partition(
+            partition.frame,
+            league=partition.league,
+            season=partition.season,
+            completed=partition.completed,
+            known_teams=partition.known_teams,
+            max_quarantine_share=1.0,
+        )
+        pd.testing.assert_frame_equal(outcome.valid, alone.valid)
+        pd.testing.assert_frame_equal(outcome.quarantined, alone.quarantined)
+        assert outcome.checks == alone.checks
+    assert not together[1].check("fixture_count").passed
+    assert not together[2].check("required_columns_present").passed
+    assert together[4].check("partition_matches").unexpected_count == len(duplicated)  # E0 rows, E1 key
+    assert not together[4].check("match_id_unique").passed
+
+
 # --- good partitions --------------------------------------------------------------------------
 
 
@@ -422,7 +456,7 @@ def test_every_real_football_data_file_validates():
     if not files:
         pytest.skip(f"no real football-data files under {SHARED_DATA}")
     football_data = pytest.importorskip("footcast.models.football_data")
-    quarantined: dict[tuple[str, str, int], str] = {}
+    inputs = []
     for path in files:
         code, league = path.parent.name, path.stem
         season = next(s for s in range(1990, 2100) if schema.season_code(s) == code)
@@ -434,7 +468,14 @@ def test_every_real_football_data_file_validates():
             source_url=f"file://{path}",
             content_hash=hashlib.sha256(content).hexdigest(),
         )
-        outcome = validate(frame, league=league, season=season, completed=(code, league) not in IN_PROGRESS)
+        inputs.append(
+            suites.PartitionInput(frame, league, season, completed=(code, league) not in IN_PROGRESS)
+        )
+    quarantined: dict[tuple[str, str, int], str] = {}
+    # every file in one suite run, as a backfill validates them
+    for path, partition, outcome in zip(files, inputs, suites.validate_partitions(inputs), strict=True):
+        code, league = path.parent.name, path.stem
+        assert len(outcome.valid) + len(outcome.quarantined) == len(partition.frame), path
         assert outcome.blocking_failures == [], (path, outcome.blocking_failures)
         for line, reasons in zip(
             outcome.quarantined["source_line"], outcome.quarantined["reasons"], strict=True

@@ -54,7 +54,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -160,6 +160,17 @@ class CheckOutcome:
     description: str
 
 
+@dataclass(frozen=True)
+class PartitionInput:
+    """One (league, season) partition in canonical form, with what its checks need to know."""
+
+    frame: pd.DataFrame
+    league: str
+    season: int
+    completed: bool = False  # enables the season-shape warnings
+    known_teams: set[str] | None = None  # enables teams_known
+
+
 @dataclass
 class ValidationOutcome:
     valid: pd.DataFrame  # rows passing every row-level expectation, columns schema.MATCH_COLUMNS
@@ -209,6 +220,19 @@ _DERIVED_SOURCES: dict[str, tuple[str, ...]] = {
         for book in schema.BOOKMAKERS
         for timing in schema.ODDS_TIMINGS
     },
+}
+
+
+# Columns of the validation view that hold the partition's own values (or a per-row flag
+# derived from them) -> the row's columns reported in failed_values when a check fails.
+_PARTITION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "partition_league": (),
+    "partition_season": (),
+    "season_start": (),
+    "season_end": (),
+    "partition_match_id": ("match_id",),
+    "home_team_known": ("home_team",),
+    "away_team_known": ("away_team",),
 }
 
 
@@ -270,7 +294,7 @@ def _schema_expectations() -> list:
     ]
 
 
-def _row_expectations(with_teams: bool) -> list:
+def _row_expectations() -> list:
     import great_expectations.expectations as gxe
 
     def meta(check: str) -> dict:
@@ -280,16 +304,17 @@ def _row_expectations(with_teams: bool) -> list:
     ex: list = []
     for column in REQUIRED_NOT_NULL:
         ex.append(gxe.ExpectColumnValuesToNotBeNull(column=column, meta=meta("required_not_null")))
-    ex.append(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="league", value_set={"$PARAMETER": "leagues"}, meta=meta("partition_matches")
+    # The partition's own values (league, season, season window, team list) are columns of
+    # the view rather than suite parameters, so one suite run validates many partitions.
+    for column in ("league", "season"):
+        ex.append(
+            gxe.ExpectColumnPairValuesToBeEqual(
+                column_A=column,
+                column_B=f"partition_{column}",
+                ignore_row_if=either,
+                meta=meta("partition_matches"),
+            )
         )
-    )
-    ex.append(
-        gxe.ExpectColumnValuesToBeInSet(
-            column="season", value_set={"$PARAMETER": "seasons"}, meta=meta("partition_matches")
-        )
-    )
     ex.append(
         gxe.ExpectColumnPairValuesToBeEqual(
             column_A="match_id",
@@ -298,7 +323,7 @@ def _row_expectations(with_teams: bool) -> list:
             meta=meta("match_id_deterministic"),
         )
     )
-    ex.append(gxe.ExpectColumnValuesToBeUnique(column="match_id", meta=meta("match_id_unique")))
+    ex.append(gxe.ExpectColumnValuesToBeUnique(column="partition_match_id", meta=meta("match_id_unique")))
     for column in GOAL_COLUMNS:
         ex.append(
             gxe.ExpectColumnValuesToBeBetween(
@@ -337,11 +362,19 @@ def _row_expectations(with_teams: bool) -> list:
         )
     )
     ex.append(
-        gxe.ExpectColumnValuesToBeBetween(
-            column="kickoff",
-            min_value={"$PARAMETER": "season_start"},
-            max_value={"$PARAMETER": "season_end"},
-            strict_max=True,
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="kickoff",
+            column_B="season_start",
+            or_equal=True,
+            ignore_row_if=either,
+            meta=meta("kickoff_in_season"),
+        )
+    )
+    ex.append(
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="season_end",
+            column_B="kickoff",
+            ignore_row_if=either,
             meta=meta("kickoff_in_season"),
         )
     )
@@ -374,13 +407,9 @@ def _row_expectations(with_teams: bool) -> list:
                 meta=meta("overround_max_plausible"),
             )
         )
-    if with_teams:
-        for column in ("home_team", "away_team"):
-            ex.append(
-                gxe.ExpectColumnValuesToBeInSet(
-                    column=column, value_set={"$PARAMETER": "known_teams"}, meta=meta("teams_known")
-                )
-            )
+    # True/False per row; null (not checked) for leagues without a team list.
+    for column in ("home_team_known", "away_team_known"):
+        ex.append(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True], meta=meta("teams_known")))
     return ex
 
 
@@ -397,10 +426,9 @@ def _season_expectations() -> list:
     ]
     for column in ("home_matches", "away_matches"):
         ex.append(
-            gxe.ExpectColumnValuesToBeBetween(
-                column=column,
-                min_value={"$PARAMETER": "expected_matches"},
-                max_value={"$PARAMETER": "expected_matches"},
+            gxe.ExpectColumnPairValuesToBeEqual(
+                column_A=column,
+                column_B="expected_matches",
                 severity="warning",
                 meta={"check": "fixture_count"},
             )
@@ -416,7 +444,6 @@ class _Engine:
     teams: Any  # batch definition over the per-team match counts
     schema_suite: Any
     rows_suite: Any
-    rows_teams_suite: Any
     season_suite: Any
     lock: threading.Lock
 
@@ -451,8 +478,7 @@ def _engine() -> _Engine:
         matches=matches,
         teams=teams,
         schema_suite=suite("footcast.schema", _schema_expectations()),
-        rows_suite=suite("footcast.rows", _row_expectations(with_teams=False)),
-        rows_teams_suite=suite("footcast.rows_known_teams", _row_expectations(with_teams=True)),
+        rows_suite=suite("footcast.rows", _row_expectations()),
         season_suite=suite("footcast.season", _season_expectations()),
         lock=threading.Lock(),
     )
@@ -461,7 +487,7 @@ def _engine() -> _Engine:
 def expectation_suites() -> dict[str, Any]:
     """The suites (``gx.ExpectationSuite``) by name, e.g. to render or review them."""
     engine = _engine()
-    suites = (engine.schema_suite, engine.rows_suite, engine.rows_teams_suite, engine.season_suite)
+    suites = (engine.schema_suite, engine.rows_suite, engine.season_suite)
     return {s.name: s for s in suites}
 
 
@@ -567,8 +593,17 @@ def _expected_match_ids(view: dict[str, Any]) -> np.ndarray:
     return expected
 
 
-def _validation_view(frame: pd.DataFrame) -> pd.DataFrame:
-    """Positional, numpy-typed copy of the columns the row suite reads, plus derived columns."""
+def _team_known(teams: np.ndarray, known: set[str] | None) -> np.ndarray:
+    flags = np.full(len(teams), None, dtype=object)
+    if known is not None:
+        present = np.array([t is not None for t in teams], dtype=bool)
+        flags[present] = [t in known for t in teams[present]]
+    return flags
+
+
+def _validation_view(frame: pd.DataFrame, partition: PartitionInput, number: int) -> pd.DataFrame:
+    """Positional, numpy-typed copy of the columns the row suite reads, plus derived columns and
+    the partition's own values (``partition_*``, season window, known-team flags)."""
     view: dict[str, Any] = {}
     for column in schema.MATCH_COLUMNS:
         series = frame[column]
@@ -592,6 +627,19 @@ def _validation_view(frame: pd.DataFrame) -> pd.DataFrame:
     regular = np.column_stack([view[c] for c in _REGULAR_OVERROUNDS])
     view["overround_low"] = _row_reduce(np.fmin, regular)
     view["overround_high"] = _row_reduce(np.fmax, regular)
+    n = len(frame)
+    view["partition_league"] = np.full(n, partition.league, dtype=object)
+    view["partition_season"] = np.full(n, float(partition.season))
+    season_start, season_end = schema.season_window(partition.season)
+    view["season_start"] = pd.Series([season_start] * n, dtype=view["kickoff"].dtype)
+    view["season_end"] = pd.Series([season_end] * n, dtype=view["kickoff"].dtype)
+    ids = view["match_id"]
+    view["partition_match_id"] = np.array(
+        [None if i is None else f"{number}\x1f{i}" for i in ids], dtype=object
+    )
+    view["home_team_known"] = _team_known(view["home_team"], partition.known_teams)
+    view["away_team_known"] = _team_known(view["away_team"], partition.known_teams)
+    view["kickoff"] = view["kickoff"].reset_index(drop=True)
     out = pd.DataFrame(view)
     out.index = pd.RangeIndex(len(frame))
     return out
@@ -613,6 +661,10 @@ def _row_values(frame: pd.DataFrame, view: pd.DataFrame, position: int, columns:
                 overround = view[derived].iat[position]
                 if overround < low or overround > high:
                     values.update(_row_values(frame, view, position, [derived]))
+            continue
+        if column in _PARTITION_COLUMNS:  # the partition's own value: report the row's instead
+            for source in _PARTITION_COLUMNS[column]:
+                values[source] = _json_value(frame[source].iat[position])
             continue
         for source in _DERIVED_SOURCES.get(column, ()):
             values[source] = _json_value(frame[source].iat[position])
@@ -671,98 +723,190 @@ def _empty_quarantine_template() -> pd.DataFrame:
     return out
 
 
-def _schema_stage(frame: pd.DataFrame) -> tuple[list[CheckOutcome], dict[int, dict[str, dict]], list[str]]:
-    """Run the schema suite; returns outcomes, per-row reasons when broken, and GE errors."""
+def _split_label(label: Any) -> tuple[int, str]:
+    number, _sep, name = str(label).partition(_LABEL_SEP)
+    return int(number), name
+
+
+_LABEL_SEP = "\x1f"  # index labels of stacked per-partition tables: "<partition number>\x1f<name>"
+
+
+def _stacked(tables: list[pd.DataFrame], names: list[list[str]]) -> pd.DataFrame:
+    """One table of many partitions' tables, labelled by partition number and row name, so one
+    suite run checks them all (GE's cost is per run and expectation, not per row)."""
+    labels = [f"{number}{_LABEL_SEP}{name}" for number, rows in enumerate(names) for name in rows]
+    if not tables:
+        return pd.DataFrame()
+    out = pd.concat(tables, ignore_index=True)
+    out.index = pd.Index(labels, dtype=object)
+    return out
+
+
+def _schema_stage(
+    frames: list[pd.DataFrame],
+) -> list[tuple[list[CheckOutcome], dict[int, dict[str, dict]], list[str]]]:
+    """Run the schema suite over every partition's schema table at once; per partition the
+    outcomes, per-row reasons when broken, and GE errors."""
     engine = _engine()
-    table = _schema_table(frame)
-    result = _run(engine.schema, table, engine.schema_suite)
-    offending: dict[str, set[str]] = {name: set() for name in SCHEMA_CHECKS}
+    tables = [_schema_table(frame) for frame in frames]
+    result = _run(engine.schema, _stacked(tables, [list(t.index) for t in tables]), engine.schema_suite)
+    offending = [{name: set() for name in SCHEMA_CHECKS} for _ in frames]
     errors: list[str] = []
     for r in result.results:
         check = r.expectation_config.meta["check"]
         message = _exception_message(r) or _unroutable(r)
         if message:
             errors.append(f"{check}: {message}")
-        offending[check].update(r.result.get("unexpected_index_list") or [])
-    missing = [c for c in schema.MATCH_COLUMNS if c in offending["required_columns_present"]]
-    bad_types = {c: str(table.at[c, "dtype"]) for c in schema.MATCH_COLUMNS if c in offending["column_types"]}
-    outcomes = [
-        _outcome(
-            "required_columns_present",
-            not missing,
-            len(missing),
-            missing,
-            f"missing: {', '.join(missing)}" if missing else "",
-        ),
-        _outcome(
-            "column_types",
-            not bad_types,
-            len(bad_types),
-            [{"column": c, "dtype": t} for c, t in bad_types.items()],
-            ", ".join(f"{c}: {t}" for c, t in bad_types.items()),
-        ),
+        for label in r.result.get("unexpected_index_list") or []:
+            number, column = _split_label(label)
+            offending[number][check].add(column)
+    stages = []
+    for frame, table, bad in zip(frames, tables, offending, strict=True):
+        missing = [c for c in schema.MATCH_COLUMNS if c in bad["required_columns_present"]]
+        bad_types = {c: str(table.at[c, "dtype"]) for c in schema.MATCH_COLUMNS if c in bad["column_types"]}
+        outcomes = [
+            _outcome(
+                "required_columns_present",
+                not missing,
+                len(missing),
+                missing,
+                f"missing: {', '.join(missing)}" if missing else "",
+            ),
+            _outcome(
+                "column_types",
+                not bad_types,
+                len(bad_types),
+                [{"column": c, "dtype": t} for c, t in bad_types.items()],
+                ", ".join(f"{c}: {t}" for c, t in bad_types.items()),
+            ),
+        ]
+        reasons: dict[int, dict[str, dict]] = {}
+        if missing or bad_types or errors:
+            for position in range(len(frame)):
+                row: dict[str, dict] = {}
+                if missing:
+                    row["required_columns_present"] = {"missing": missing}
+                if bad_types:
+                    row["column_types"] = {c: _json_value(frame[c].iat[position]) for c in bad_types}
+                if errors and not row:
+                    row["suite_errors"] = {"errors": errors}
+                reasons[position] = row
+        stages.append((outcomes, reasons, list(errors)))
+    return stages
+
+
+@dataclass
+class _RowStage:
+    """Row-level results of one partition: per-row reasons, failing positions and samples."""
+
+    reasons: dict[int, dict[str, dict]] = field(default_factory=dict)
+    failing: dict[str, set[int]] = field(default_factory=lambda: {name: set() for name in ROUTING_CHECKS})
+    samples: dict[str, list] = field(default_factory=lambda: {name: [] for name in ROUTING_CHECKS})
+    errors: list[str] = field(default_factory=list)
+
+
+def _row_stage(frames: list[pd.DataFrame], inputs: list[PartitionInput]) -> list[_RowStage]:
+    """Run the row suite once over the views of many partitions, routed back per partition."""
+    views = [
+        _validation_view(frame, partition, number)
+        for number, (frame, partition) in enumerate(zip(frames, inputs, strict=True))
     ]
-    reasons: dict[int, dict[str, dict]] = {}
-    if missing or bad_types or errors:
-        for position in range(len(frame)):
-            row: dict[str, dict] = {}
-            if missing:
-                row["required_columns_present"] = {"missing": missing}
-            if bad_types:
-                row["column_types"] = {c: _json_value(frame[c].iat[position]) for c in bad_types}
-            if errors and not row:
-                row["suite_errors"] = {"errors": errors}
-            reasons[position] = row
-    return outcomes, reasons, errors
+    stages = [_RowStage() for _ in frames]
+    if not views:
+        return stages
+    starts = np.cumsum([0] + [len(v) for v in views])
+    engine = _engine()
+    result = _run(engine.matches, pd.concat(views, ignore_index=True), engine.rows_suite)
+    for r in result.results:
+        config = r.expectation_config
+        check = config.meta["check"]
+        columns = _result_columns(config.kwargs)
+        message = _exception_message(r)
+        if message:
+            for stage in stages:
+                stage.errors.append(f"{check}[{', '.join(columns)}]: {message}")
+            continue
+        unroutable = _unroutable(r)
+        if unroutable:
+            for stage in stages:
+                stage.errors.append(f"{check}[{', '.join(columns)}]: {unroutable}")
+        for index in r.result.get("unexpected_index_list") or []:
+            number = int(np.searchsorted(starts, int(index), side="right")) - 1
+            position = int(index) - int(starts[number])
+            frame, view, stage = frames[number], views[number], stages[number]
+            values = _row_values(frame, view, position, columns)
+            stage.reasons.setdefault(position, {}).setdefault(check, {}).update(values)
+            if position not in stage.failing[check] and len(stage.samples[check]) < SAMPLE_SIZE:
+                stage.samples[check].append(_sample_entry(frame, position, values))
+            stage.failing[check].add(position)
+    return stages
 
 
 def _team_counts(valid: pd.DataFrame) -> pd.DataFrame:
     home = valid["home_team"].astype(object).value_counts()
     away = valid["away_team"].astype(object).value_counts()
     teams = sorted(set(home.index) | set(away.index), key=str)
+    expected = max(len(teams) - 1, 0)
     return pd.DataFrame(
         {
             "team": np.array(teams, dtype=object),
             "home_matches": [int(home.get(t, 0)) for t in teams],
             "away_matches": [int(away.get(t, 0)) for t in teams],
+            "expected_matches": [expected] * len(teams),
         }
     )
 
 
-def _season_stage(valid: pd.DataFrame, completed: bool) -> tuple[list[CheckOutcome], list[str]]:
-    if not completed:
-        skipped = "skipped: season not completed"
-        return [
-            _outcome("home_away_balance", True, 0, [], skipped),
-            _outcome("fixture_count", True, 0, [], skipped),
-        ], []
-    counts = _team_counts(valid)
-    expected = max(len(counts) - 1, 0)
-    engine = _engine()
-    result = _run(engine.teams, counts, engine.season_suite, {"expected_matches": expected})
-    offending: dict[str, set[int]] = {"home_away_balance": set(), "fixture_count": set()}
+def _season_stage(valid_frames: list[pd.DataFrame | None]) -> list[tuple[list[CheckOutcome], list[str]]]:
+    """Season-shape checks of the completed partitions (``None``: skipped, not completed)."""
+    counts = {n: _team_counts(valid) for n, valid in enumerate(valid_frames) if valid is not None}
+    offending = {n: {"home_away_balance": set(), "fixture_count": set()} for n in counts}
     errors: list[str] = []
-    for r in result.results:
-        check = r.expectation_config.meta["check"]
-        message = _exception_message(r) or _unroutable(r)
-        if message:
-            errors.append(f"{check}: {message}")
-        offending[check].update(int(i) for i in r.result.get("unexpected_index_list") or [])
-    outcomes = []
-    for check, positions in offending.items():
-        sample = [
-            {
-                "team": counts["team"].iat[p],
-                "home": int(counts["home_matches"].iat[p]),
-                "away": int(counts["away_matches"].iat[p]),
-            }
-            for p in sorted(positions)
-        ]
-        detail = f"{len(counts)} teams, expected {expected} home and {expected} away each"
-        if positions:
-            detail += f"; {len(positions)} teams off"
-        outcomes.append(_outcome(check, not positions, len(positions), sample, detail))
-    return outcomes, errors
+    if counts:
+        engine = _engine()
+        table = _stacked(list(counts.values()), [[str(i) for i in range(len(c))] for c in counts.values()])
+        numbers = list(counts)  # stacked tables are numbered in order; map back to partitions
+        result = _run(engine.teams, table, engine.season_suite)
+        for r in result.results:
+            check = r.expectation_config.meta["check"]
+            message = _exception_message(r) or _unroutable(r)
+            if message:
+                errors.append(f"{check}: {message}")
+            for label in r.result.get("unexpected_index_list") or []:
+                stacked_number, row = _split_label(label)
+                offending[numbers[stacked_number]][check].add(int(row))
+    stages = []
+    for number in range(len(valid_frames)):
+        if number not in counts:
+            skipped = "skipped: season not completed"
+            stages.append(
+                (
+                    [
+                        _outcome("home_away_balance", True, 0, [], skipped),
+                        _outcome("fixture_count", True, 0, [], skipped),
+                    ],
+                    [],
+                )
+            )
+            continue
+        table = counts[number]
+        expected = max(len(table) - 1, 0)
+        outcomes = []
+        for check, positions in offending[number].items():
+            sample = [
+                {
+                    "team": table["team"].iat[p],
+                    "home": int(table["home_matches"].iat[p]),
+                    "away": int(table["away_matches"].iat[p]),
+                }
+                for p in sorted(positions)
+            ]
+            detail = f"{len(table)} teams, expected {expected} home and {expected} away each"
+            if positions:
+                detail += f"; {len(positions)} teams off"
+            outcomes.append(_outcome(check, not positions, len(positions), sample, detail))
+        stages.append((outcomes, list(errors)))
+    return stages
 
 
 def validate_partition(
@@ -774,95 +918,91 @@ def validate_partition(
     known_teams: set[str] | None = None,
     max_quarantine_share: float = 0.05,
 ) -> ValidationOutcome:
-    """Validate one (league, season) partition in canonical form and split it into valid/quarantined.
+    """Validate one (league, season) partition in canonical form; see :func:`validate_partitions`."""
+    partition = PartitionInput(frame, league, season, completed, known_teams)
+    return validate_partitions([partition], max_quarantine_share=max_quarantine_share)[0]
 
-    ``completed`` enables the season-shape warnings (home/away balance, fixture count);
-    ``known_teams`` enables ``teams_known``. Rows keep their original values, dtypes, order
-    and index labels in both outputs; every copy of a duplicated ``match_id`` is quarantined.
+
+def validate_partitions(
+    partitions: list[PartitionInput], *, max_quarantine_share: float = 0.05
+) -> list[ValidationOutcome]:
+    """Validate (league, season) partitions in canonical form and split each into valid/quarantined.
+
+    Every suite runs once for all the partitions given (a backfill validates hundreds of
+    partitions, and Great Expectations' cost is per run, not per row); the outcomes are exactly
+    those of validating each partition on its own. ``completed`` enables the season-shape
+    warnings (home/away balance, fixture count); ``known_teams`` enables ``teams_known``. Rows
+    keep their original values, dtypes, order and index labels in both outputs; every copy of
+    a duplicated ``match_id`` is quarantined.
     """
-    frame = frame.copy()
-    n_rows = len(frame)
-    checks: list[CheckOutcome]
-    schema_checks, schema_reasons, errors = _schema_stage(frame)
+    frames = [p.frame.copy() for p in partitions]
+    schema_stages = _schema_stage(frames)
+    # A broken schema means no row of that partition can be trusted: all of it goes to quarantine.
+    broken = [bool(reasons) or any(not c.passed for c in checks) for checks, reasons, _e in schema_stages]
+    checked = [n for n in range(len(frames)) if not broken[n]]
+    row_stages = dict(
+        zip(checked, _row_stage([frames[n] for n in checked], [partitions[n] for n in checked]), strict=True)
+    )
 
-    if schema_reasons or any(not c.passed for c in schema_checks):
-        # Broken schema: no row can be trusted; everything goes to quarantine.
-        reasons = schema_reasons
-        checks = schema_checks + [
-            _outcome(name, True, 0, [], "skipped: schema broken") for name in ROUTING_CHECKS
-        ]
-        positions = list(range(n_rows))
-        valid = _empty_quarantine().drop(columns=["reasons", "failed_values"])
-        quarantined = _canonical_output(frame, positions, reasons) if n_rows else _empty_quarantine()
-        skipped = "skipped: schema broken" if completed else "skipped: season not completed"
-        season_checks = [
-            _outcome(name, True, 0, [], skipped) for name in ("home_away_balance", "fixture_count")
-        ]
-    else:
-        view = _validation_view(frame)
-        engine = _engine()
-        season_start, season_end = schema.season_window(season)
-        parameters = {
-            "leagues": [league],
-            "seasons": [int(season)],
-            "season_start": season_start,
-            "season_end": season_end,
-            "known_teams": sorted(known_teams) if known_teams is not None else [],
-        }
-        suite = engine.rows_teams_suite if known_teams is not None else engine.rows_suite
-        result = _run(engine.matches, view, suite, parameters)
-
-        reasons = {}
-        failing: dict[str, set[int]] = {name: set() for name in ROUTING_CHECKS}
-        samples: dict[str, list] = {name: [] for name in ROUTING_CHECKS}
-        for r in result.results:
-            config = r.expectation_config
-            check = config.meta["check"]
-            message = _exception_message(r)
-            if message:
-                errors.append(f"{check}[{', '.join(_result_columns(config.kwargs))}]: {message}")
-                continue
-            columns = _result_columns(config.kwargs)
-            unroutable = _unroutable(r)
-            if unroutable:
-                errors.append(f"{check}[{', '.join(columns)}]: {unroutable}")
-            for index in r.result.get("unexpected_index_list") or []:
-                position = int(index)
-                values = _row_values(frame, view, position, columns)
-                reasons.setdefault(position, {}).setdefault(check, {}).update(values)
-                if position not in failing[check] and len(samples[check]) < SAMPLE_SIZE:
-                    samples[check].append(_sample_entry(frame, position, values))
-                failing[check].add(position)
-
-        checks = schema_checks
+    splits: dict[int, tuple[pd.DataFrame, pd.DataFrame, list[CheckOutcome]]] = {}
+    for number in checked:
+        frame, stage = frames[number], row_stages[number]
+        checks = list(schema_stages[number][0])
         for name in ROUTING_CHECKS:
             detail = ""
-            if name == "teams_known" and known_teams is None:
+            if name == "teams_known" and partitions[number].known_teams is None:
                 detail = "skipped: no team list given"
-            elif failing[name]:
-                detail = f"{len(failing[name])} rows quarantined"
-            checks.append(_outcome(name, not failing[name], len(failing[name]), samples[name], detail))
-
-        bad = sorted(reasons)
+            elif stage.failing[name]:
+                detail = f"{len(stage.failing[name])} rows quarantined"
+            failing = stage.failing[name]
+            checks.append(_outcome(name, not failing, len(failing), stage.samples[name], detail))
+        bad = sorted(stage.reasons)
         bad_set = set(bad)
-        good = [p for p in range(n_rows) if p not in bad_set]
-        valid = _canonical_output(frame, good)
-        quarantined = _canonical_output(frame, bad, reasons) if bad else _empty_quarantine()
-        season_checks, season_errors = _season_stage(valid, completed)
-        errors.extend(season_errors)
-
-    share = len(quarantined) / n_rows if n_rows else 0.0
-    checks.append(
-        _outcome(
-            "quarantine_share",
-            share <= max_quarantine_share,
-            len(quarantined),
-            [],
-            f"{len(quarantined)}/{n_rows} = {share:.2%}, limit {max_quarantine_share:.2%}",
-        )
+        valid = _canonical_output(frame, [p for p in range(len(frame)) if p not in bad_set])
+        quarantined = _canonical_output(frame, bad, stage.reasons) if bad else _empty_quarantine()
+        splits[number] = (valid, quarantined, checks)
+    season_stages = _season_stage(
+        [splits[n][0] if n in splits and partitions[n].completed else None for n in range(len(frames))]
     )
-    checks.append(_outcome("suite_errors", not errors, len(errors), errors, "; ".join(errors[:3])))
-    checks.extend(season_checks)
-    checks.sort(key=lambda c: _ORDER[c.name])
-    assert len(valid) + len(quarantined) == n_rows, "validation lost or duplicated rows"
-    return ValidationOutcome(valid=valid, quarantined=quarantined, checks=checks, quarantine_share=share)
+
+    outcomes = []
+    for number, (frame, partition) in enumerate(zip(frames, partitions, strict=True)):
+        n_rows = len(frame)
+        schema_checks, schema_reasons, errors = schema_stages[number]
+        errors = list(errors)
+        if broken[number]:
+            checks = list(schema_checks) + [
+                _outcome(name, True, 0, [], "skipped: schema broken") for name in ROUTING_CHECKS
+            ]
+            valid = _empty_quarantine().drop(columns=["reasons", "failed_values"])
+            positions = list(range(n_rows))
+            quarantined = (
+                _canonical_output(frame, positions, schema_reasons) if n_rows else _empty_quarantine()
+            )
+            skipped = "skipped: schema broken" if partition.completed else "skipped: season not completed"
+            season_checks = [
+                _outcome(name, True, 0, [], skipped) for name in ("home_away_balance", "fixture_count")
+            ]
+        else:
+            valid, quarantined, checks = splits[number]
+            errors.extend(row_stages[number].errors)
+            season_checks, season_errors = season_stages[number]
+            errors.extend(season_errors)
+        share = len(quarantined) / n_rows if n_rows else 0.0
+        checks.append(
+            _outcome(
+                "quarantine_share",
+                share <= max_quarantine_share,
+                len(quarantined),
+                [],
+                f"{len(quarantined)}/{n_rows} = {share:.2%}, limit {max_quarantine_share:.2%}",
+            )
+        )
+        checks.append(_outcome("suite_errors", not errors, len(errors), errors, "; ".join(errors[:3])))
+        checks.extend(season_checks)
+        checks.sort(key=lambda c: _ORDER[c.name])
+        assert len(valid) + len(quarantined) == n_rows, "validation lost or duplicated rows"
+        outcomes.append(
+            ValidationOutcome(valid=valid, quarantined=quarantined, checks=checks, quarantine_share=share)
+        )
+    return outcomes
