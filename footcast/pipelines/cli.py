@@ -202,6 +202,17 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from footcast.pipelines import serve
+
+    prepare_environment()
+    try:
+        serve.run(args.host, args.port, args.workers, args.access_log, args.allow_anonymous)
+    except serve.ServeConfigError as exc:
+        raise UsageError(str(exc)) from exc
+    return EXIT_OK
+
+
 def parse_seasons(text: str) -> list[int]:
     """ "2010-2024" (start years, inclusive) or "2019" -> seasons."""
     first, sep, last = text.partition("-")
@@ -509,6 +520,22 @@ def build_parser() -> argparse.ArgumentParser:
     lookup.add_argument("--date", help="UK-local date YYYY-MM-DD (with --league)")
     lookup.add_argument("--json", action="store_true", help="print JSON")
     lookup.set_defaults(handler=cmd_lookup)
+
+    serve = commands.add_parser(
+        "serve", help="read-only HTTP API over the predictions in Redis (OpenAPI schema at /docs)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--workers", type=int, default=min(2, os.cpu_count() or 1), help="worker processes (default: up to 2)"
+    )
+    serve.add_argument("--access-log", action="store_true", help="log every request (off by default: costly)")
+    serve.add_argument(
+        "--allow-anonymous",
+        action="store_true",
+        help="serve a non-loopback --host without FOOTCAST_API_KEYS",
+    )
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 

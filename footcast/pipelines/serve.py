@@ -1,0 +1,837 @@
+"""`footcast serve`: a read-only HTTP API over the predictions published to Redis.
+
+An ASGI app (FastAPI) served by uvicorn (uvloop + httptools), one or more worker processes.
+Requests read only from Redis, through the lookup scripts and key layout of
+:mod:`footcast.pipelines.redis_store` (run here on a ``redis.asyncio`` client), so every
+response comes from one complete published version, in one round trip for a match.
+
+Every JSON response has the same shape: ``{"data": ..., "error": null | {"code", "message"},
+"meta": {...}}``; error codes are stable (``ERROR_CODES``). 404: unknown match id, team,
+league or path; 422: bad parameters; 503: Redis unreachable or nothing published; never a
+500 with a traceback. Inputs are validated (charset, length) before they reach a Redis key.
+
+Settings (environment, read by every worker): FOOTCAST_REDIS_URL, FOOTCAST_REDIS_PREFIX,
+FOOTCAST_API_KEYS (comma-separated; when set every endpoint but /health needs one, as
+``X-API-Key: KEY`` or ``Authorization: Bearer KEY``), FOOTCAST_CORS_ORIGINS (comma-separated;
+CORS is off when unset), PROMETHEUS_MULTIPROC_DIR (set by :func:`run`: /metrics adds up the
+counts of all worker processes).
+"""
+
+import hmac
+import ipaddress
+import logging
+import os
+import shutil
+import tempfile
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import orjson
+import redis
+import redis.asyncio as aioredis
+from fastapi import FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from footcast import config
+from footcast.models import schema, teams
+from footcast.pipelines import redis_store
+
+log = logging.getLogger("footcast.serve")
+
+API_VERSION = "1"
+MAX_URL_BYTES = 2048
+DEFAULT_LIMIT, MAX_LIMIT = 50, 500
+# Records read from Redis for one page when a filter (league on a team or time index) drops
+# some: bounds the work of one request; the page then ends early with a cursor to go on.
+MAX_SCANNED_PER_PAGE = 20_000
+MATCH_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+LEAGUE_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
+# At least one ASCII letter or digit (team_key keeps only those), no control characters.
+TEAM_PATTERN = r"^[^\x00-\x1f\x7f]*[0-9A-Za-z][^\x00-\x1f\x7f]*$"
+CURSOR_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,6})?~[A-Za-z0-9_-]{1,64}$"
+
+
+class ErrorCode(StrEnum):
+    not_found = "not_found"
+    unknown_team = "unknown_team"
+    unknown_league = "unknown_league"
+    invalid_parameter = "invalid_parameter"
+    unauthorized = "unauthorized"
+    method_not_allowed = "method_not_allowed"
+    uri_too_long = "uri_too_long"
+    not_published = "not_published"
+    redis_unavailable = "redis_unavailable"
+    internal_error = "internal_error"
+
+
+ERROR_CODES = tuple(code.value for code in ErrorCode)
+
+
+# --- settings --------------------------------------------------------------------------------------
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str
+    prefix: str
+    api_keys: tuple[str, ...]
+    cors_origins: tuple[str, ...]
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        url = config.redis_url()
+        if not url:
+            raise ServeConfigError(
+                "FOOTCAST_REDIS_URL is not set (footcast serve starts the embedded server and sets it)"
+            )
+        return cls(
+            redis_url=url,
+            prefix=os.environ.get("FOOTCAST_REDIS_PREFIX") or "footcast",
+            api_keys=_split(os.environ.get("FOOTCAST_API_KEYS")),
+            cors_origins=_split(os.environ.get("FOOTCAST_CORS_ORIGINS")),
+        )
+
+
+class ServeConfigError(ValueError):
+    """The server cannot start with these settings (bad usage)."""
+
+
+# --- errors ------------------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def json_response(
+    data: Any, meta: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    body = orjson.dumps({"data": data, "error": None, "meta": meta})
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def error_response(
+    status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    body = orjson.dumps({"data": None, "error": {"code": code.value, "message": message}, "meta": {}})
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+# --- reading Redis -----------------------------------------------------------------------------------
+
+
+def _score(record: dict[str, Any]) -> float:
+    """The index score of a record: its kickoff in epoch seconds, as the publish wrote it."""
+    return datetime.fromisoformat(record["kickoff"]).timestamp()
+
+
+@dataclass(frozen=True)
+class Window:
+    """Kickoffs with ``start <= kickoff < end`` (epoch seconds; None: unbounded)."""
+
+    start: float | None = None
+    end: float | None = None
+
+    def bounds(self, after: float | None = None) -> tuple[str, str]:
+        """ZRANGEBYSCORE bounds, starting at the cursor's kickoff ``after`` if it is later."""
+        lows = [v for v in (self.start, after) if v is not None]
+        lower = repr(max(lows)) if lows else "-inf"
+        return lower, ("+inf" if self.end is None else f"({self.end!r}")
+
+
+@dataclass
+class Page:
+    version: str
+    records: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class VersionChanged(Exception):
+    """A publish switched the current version between the reads of one page."""
+
+
+class PredictionReader:
+    """Lookups of the current published version over redis.asyncio, with redis_store's scripts."""
+
+    def __init__(self, client: aioredis.Redis, prefix: str):
+        self.client = client
+        self.prefix = prefix
+        self._lookup_match = client.register_script(redis_store.LOOKUP_MATCH_SCRIPT)
+        self._lookup_index = client.register_script(redis_store.LOOKUP_INDEX_SCRIPT)
+
+    async def get(self, match_id: str) -> tuple[str, dict[str, Any] | None]:
+        keys, args = redis_store.match_lookup_args(self.prefix, match_id)
+        reply = await self._lookup_match(keys=keys, args=args)
+        if not reply:
+            raise redis_store.NotPublishedError("nothing has been published yet")
+        return reply[0], (redis_store.decode_record(reply[1]) if reply[1] else None)
+
+    async def index(self, index: str, start: str, end: str, limit: int) -> tuple[str, list[dict[str, Any]]]:
+        keys, args = redis_store.index_lookup_args(self.prefix, index, start, end, limit)
+        reply = await self._lookup_index(keys=keys, args=args)
+        if not reply:
+            raise redis_store.NotPublishedError("nothing has been published yet")
+        return reply[0], [redis_store.decode_record(flat) for flat in reply[1:] if flat]
+
+    async def current_version(self) -> str:
+        version = await self.client.get(redis_store.current_key(self.prefix))
+        if version is None:
+            raise redis_store.NotPublishedError("nothing has been published yet")
+        return version
+
+    async def meta(self) -> dict[str, str]:
+        version = await self.current_version()
+        return await self.client.hgetall(f"{redis_store.version_base(self.prefix, version)}:meta")
+
+    async def leagues(self) -> tuple[str, list[str]]:
+        version = await self.current_version()
+        members = await self.client.smembers(f"{redis_store.version_base(self.prefix, version)}:leagues")
+        return version, sorted(members)
+
+    async def exists(self, index: str) -> bool:
+        """Whether the current version has any entry in ``index``."""
+        _version, records = await self.index(index, "-inf", "+inf", 1)
+        return bool(records)
+
+    async def page(
+        self,
+        index: str,
+        window: Window,
+        limit: int,
+        after: tuple[float, str] | None = None,
+        league: str | None = None,
+    ) -> Page:
+        """Up to ``limit`` records of ``index`` in ``window`` after the cursor position ``after``
+        (kickoff score, match id: the index order), of ``league`` only if given; all from one
+        version. A page may hold fewer than ``limit`` records and still have a next cursor when
+        the league filter dropped many (MAX_SCANNED_PER_PAGE)."""
+        for _attempt in range(3):
+            try:
+                return await self._page(index, window, limit, after, league)
+            except VersionChanged:
+                continue
+        raise ApiError(503, ErrorCode.redis_unavailable, "predictions are being republished; retry")
+
+    async def _page(
+        self, index: str, window: Window, limit: int, after: tuple[float, str] | None, league: str | None
+    ) -> Page:
+        version: str | None = None
+        found: list[dict[str, Any]] = []
+        position = after
+        batch = limit + 1 if league is None else max(4 * (limit + 1), 200)
+        scanned = 0
+        while True:
+            start, end = window.bounds(position[0] if position else None)
+            reply_version, records = await self.index(index, start, end, batch)
+            if version is None:
+                version = reply_version
+            elif reply_version != version:
+                raise VersionChanged()
+            last_seen = None
+            for record in records:
+                key = (_score(record), record["match_id"])
+                if position is not None and key <= position:
+                    continue  # at or before the cursor: ties at the cursor's kickoff come first
+                last_seen = key
+                if league is not None and record["league"] != league:
+                    continue
+                found.append(record)
+                if len(found) == limit + 1:
+                    return Page(version, found[:limit], _cursor(found[limit - 1]))
+            scanned += len(records)
+            if len(records) < batch:
+                return Page(version, found, None)  # the index is exhausted
+            if last_seen is None:
+                batch *= 2  # a whole batch of ties at the cursor's kickoff: read further
+                continue
+            position = last_seen
+            if scanned >= MAX_SCANNED_PER_PAGE:
+                return Page(version, found, _format_cursor(last_seen))
+
+
+def _format_cursor(key: tuple[float, str]) -> str:
+    score, match_id = key
+    text = f"{score:.6f}".rstrip("0").rstrip(".")
+    return f"{text}~{match_id}"
+
+
+def _cursor(record: dict[str, Any]) -> str:
+    return _format_cursor((_score(record), record["match_id"]))
+
+
+def _parse_cursor(cursor: str) -> tuple[float, str]:
+    score, _, match_id = cursor.partition("~")
+    return float(score), match_id
+
+
+# --- response models (the OpenAPI schema; bodies are built with orjson) --------------------------
+
+
+class Prediction(BaseModel):
+    match_id: str = Field(description="deterministic match id")
+    league: str
+    season: int = Field(description="start year of the season (2025 is 2025/26)")
+    kickoff: datetime = Field(description="kickoff, UTC")
+    home_team: str
+    away_team: str
+    p_home: float
+    p_draw: float
+    p_away: float
+    fair_odds_home: float
+    fair_odds_draw: float
+    fair_odds_away: float
+    model_name: str
+    model_version: str
+    feature_set_version: str
+    generated_at: str = Field(description="when the prediction was made (ISO 8601)")
+    publish_version: str = Field(description="the published version this record belongs to")
+
+
+class ErrorBody(BaseModel):
+    code: ErrorCode
+    message: str
+
+
+class EmptyMeta(BaseModel):
+    pass
+
+
+class ErrorEnvelope(BaseModel):
+    data: None
+    error: ErrorBody
+    meta: EmptyMeta
+
+
+class VersionMeta(BaseModel):
+    version: str = Field(description="the published version the data comes from")
+
+
+class ListMeta(VersionMeta):
+    count: int
+    limit: int
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
+
+
+class PredictionEnvelope(BaseModel):
+    data: Prediction
+    error: None
+    meta: VersionMeta
+
+
+class PredictionListEnvelope(BaseModel):
+    data: list[Prediction]
+    error: None
+    meta: ListMeta
+
+
+class LeaguesEnvelope(BaseModel):
+    data: list[str]
+    error: None
+    meta: VersionMeta
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    redis: Literal["reachable"]
+    version: str
+    published_at: str | None
+    age_seconds: float | None = Field(description="seconds since the version was published")
+    predictions: int | None
+    model_version: str | None
+    api_version: str
+
+
+class HealthEnvelope(BaseModel):
+    data: Health
+    error: None
+    meta: VersionMeta
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        401: "no or wrong API key (only when FOOTCAST_API_KEYS is set)",
+        404: "not found",
+        414: "URL too long",
+        422: "invalid parameters",
+        503: "Redis unreachable, or nothing published yet",
+    }
+    return {status: {"model": ErrorEnvelope, "description": described[status]} for status in statuses}
+
+
+# --- metrics -----------------------------------------------------------------------------------------
+
+
+class Metrics:
+    """Request counts and latency histograms by route template, method and status. With
+    PROMETHEUS_MULTIPROC_DIR set (footcast serve sets it) every worker writes its own files and
+    /metrics adds all workers up."""
+
+    def __init__(self) -> None:
+        # prometheus_client picks its multi-process storage at import, from the environment.
+        import prometheus_client as prom
+
+        self._prom = prom
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        self.registry = prom.CollectorRegistry()
+        labels = ("route", "method", "status")
+        self.requests = prom.Counter(
+            "footcast_http_requests", "HTTP requests served", labels, registry=self.registry
+        )
+        self.latency = prom.Histogram(
+            "footcast_http_request_duration_seconds",
+            "Time from request to the end of the response",
+            labels,
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        labels = (route, method, str(status))
+        self.requests.labels(*labels).inc()
+        self.latency.labels(*labels).observe(seconds)
+
+    def exposition(self) -> tuple[bytes, str]:
+        prom = self._prom
+        if self.multiprocess:
+            from prometheus_client import multiprocess
+
+            registry = prom.CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        else:
+            registry = self.registry
+        return prom.generate_latest(registry), prom.CONTENT_TYPE_LATEST
+
+
+class GuardMiddleware:
+    """Outermost layer: times every request into the metrics (by route template, so arbitrary
+    paths cannot blow up the label set), and refuses over-long URLs before any parsing."""
+
+    def __init__(self, app, metrics: Metrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_record(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            if len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") > MAX_URL_BYTES:
+                response = error_response(
+                    414, ErrorCode.uri_too_long, f"the URL is longer than {MAX_URL_BYTES} bytes"
+                )
+                await response(scope, receive, send_and_record)
+            else:
+                await self.app(scope, receive, send_and_record)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.observe(template, scope["method"], status, time.perf_counter() - started)
+
+
+# --- the app -----------------------------------------------------------------------------------------
+
+
+def _uk_day_window(day: date) -> Window:
+    start = datetime.combine(day, datetime.min.time(), schema.UK)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), schema.UK)
+    return Window(start.timestamp(), end.timestamp())
+
+
+def _epoch(moment: datetime) -> float:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _intersect(*windows: Window) -> Window:
+    starts = [w.start for w in windows if w.start is not None]
+    ends = [w.end for w in windows if w.end is not None]
+    return Window(max(starts) if starts else None, min(ends) if ends else None)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The ASGI app (uvicorn calls this in every worker: ``--factory``)."""
+    settings = settings or Settings.from_env()
+    metrics = Metrics()
+    state: dict[str, Any] = {"redis_down": False}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        client = aioredis.Redis.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            socket_connect_timeout=1,
+            socket_timeout=2,
+            # One immediate retry on a fresh connection: after a Redis restart the pooled
+            # connections are dead; while Redis is down, fail fast with a 503.
+            retry=Retry(NoBackoff(), 1),
+        )
+        state["reader"] = PredictionReader(client, settings.prefix)
+        try:
+            yield
+        finally:
+            await client.aclose()
+
+    dependencies = []
+    if settings.api_keys:
+        dependencies.append(_api_key_dependency(settings.api_keys))
+
+    app = FastAPI(
+        title="footcast predictions API",
+        version=API_VERSION,
+        description=(
+            "Read-only API over the football match predictions published to Redis. Every JSON "
+            'response is `{"data", "error", "meta"}`; errors carry a stable `code`.'
+        ),
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    reader = lambda: state["reader"]  # noqa: E731 (created by the lifespan, per worker)
+
+    def _redis_up() -> None:
+        if state["redis_down"]:
+            state["redis_down"] = False
+            log.warning("Redis is reachable again")
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> Response:
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(redis_store.NotPublishedError)
+    async def _not_published(_request: Request, exc: Exception) -> Response:
+        return error_response(
+            503, ErrorCode.not_published, "no predictions are published yet", {"Retry-After": "60"}
+        )
+
+    @app.exception_handler(redis.RedisError)
+    async def _redis_error(_request: Request, exc: redis.RedisError) -> Response:
+        if not state["redis_down"]:
+            state["redis_down"] = True  # log once per outage, not once per request
+            log.warning("Redis is unavailable: %s: %s", type(exc).__name__, exc)
+        return error_response(
+            503,
+            ErrorCode.redis_unavailable,
+            "the prediction store (Redis) is unavailable",
+            {"Retry-After": "1"},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
+        problems = []
+        for error in exc.errors()[:5]:
+            where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("query", "path"))
+            problems.append(f"{where}: {error.get('msg', 'invalid')}")
+        return error_response(422, ErrorCode.invalid_parameter, "; ".join(problems) or "invalid parameters")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: ErrorCode.not_found, 405: ErrorCode.method_not_allowed, 401: ErrorCode.unauthorized}.get(
+            exc.status_code, ErrorCode.invalid_parameter
+        )
+        message = {404: "no such path", 405: "method not allowed: this API is read-only (GET)"}.get(
+            exc.status_code, str(exc.detail)
+        )
+        return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _internal(_request: Request, exc: Exception) -> Response:
+        log.error("unexpected error: %s: %s", type(exc).__name__, exc)
+        return error_response(500, ErrorCode.internal_error, "internal error")
+
+    @app.get(
+        "/predictions/{match_id}",
+        response_model=PredictionEnvelope,
+        responses=_errors(*([401] if settings.api_keys else []), 404, 414, 422, 503),
+        dependencies=dependencies,
+        summary="One prediction by match id",
+        tags=["predictions"],
+    )
+    async def get_prediction(
+        match_id: Annotated[str, Path(pattern=MATCH_ID_PATTERN, max_length=64, description="match id")],
+    ) -> Response:
+        version, record = await reader().get(match_id)
+        _redis_up()
+        if record is None:
+            raise ApiError(
+                404, ErrorCode.not_found, f"no prediction for match id {match_id} in version {version}"
+            )
+        return json_response(record, {"version": version})
+
+    @app.get(
+        "/predictions",
+        response_model=PredictionListEnvelope,
+        responses=_errors(*([401] if settings.api_keys else []), 404, 414, 422, 503),
+        dependencies=dependencies,
+        summary="Predictions by team, league, UK-local date and kickoff window, in kickoff order",
+        tags=["predictions"],
+    )
+    async def list_predictions(
+        team: Annotated[
+            str | None,
+            Query(
+                max_length=64,
+                pattern=TEAM_PATTERN,
+                description="a team's fixtures: any alias, case, accent and punctuation insensitive",
+            ),
+        ] = None,
+        league: Annotated[
+            str | None, Query(max_length=16, pattern=LEAGUE_PATTERN, description="league code, e.g. E0")
+        ] = None,
+        day: Annotated[date | None, Query(alias="date", description="kickoff on this UK-local date")] = None,
+        start: Annotated[
+            datetime | None, Query(alias="from", description="kickoff at or after (ISO 8601; naive = UTC)")
+        ] = None,
+        end: Annotated[
+            datetime | None, Query(alias="to", description="kickoff before (ISO 8601; naive = UTC)")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")] = DEFAULT_LIMIT,
+        cursor: Annotated[
+            str | None,
+            Query(max_length=80, pattern=CURSOR_PATTERN, description="`meta.next_cursor` of the page before"),
+        ] = None,
+    ) -> Response:
+        windows = [Window()]
+        if day is not None:
+            windows.append(_uk_day_window(day))
+        if start is not None:
+            windows.append(Window(start=_epoch(start)))
+        if end is not None:
+            windows.append(Window(end=_epoch(end)))
+        window = _intersect(*windows)
+        after = _parse_cursor(cursor) if cursor else None
+        lookups = reader()
+        if team is not None:
+            page = await _team_page(lookups, team, window, limit, after, league)
+        elif league is not None and day is not None:
+            page = await lookups.page(
+                redis_store.league_date_index(league, day.isoformat()), window, limit, after
+            )
+            if not page.records and after is None:
+                await _require_league(lookups, league)
+        else:
+            if league is not None:
+                await _require_league(lookups, league)
+            page = await lookups.page(redis_store.KICKOFF_INDEX, window, limit, after, league)
+        _redis_up()
+        meta = {
+            "version": page.version,
+            "count": len(page.records),
+            "limit": limit,
+            "next_cursor": page.next_cursor,
+        }
+        return json_response(page.records, meta)
+
+    @app.get(
+        "/leagues",
+        response_model=LeaguesEnvelope,
+        responses=_errors(*([401] if settings.api_keys else []), 414, 503),
+        dependencies=dependencies,
+        summary="League codes in the published version",
+        tags=["predictions"],
+    )
+    async def list_leagues() -> Response:
+        version, leagues = await reader().leagues()
+        _redis_up()
+        return json_response(leagues, {"version": version})
+
+    @app.get(
+        "/health",
+        response_model=HealthEnvelope,
+        responses=_errors(414, 503),
+        summary="Redis reachable, the published version and its age (no API key needed)",
+        tags=["operations"],
+    )
+    async def health() -> Response:
+        meta = await reader().meta()
+        _redis_up()
+        version = meta.get("version")
+        if not version:
+            raise redis_store.NotPublishedError("nothing has been published yet")
+        published_at = meta.get("published_at") or None
+        age = None
+        if published_at:
+            age = round((config.now() - datetime.fromisoformat(published_at)).total_seconds(), 3)
+        count = meta.get("count")
+        data = {
+            "status": "ok",
+            "redis": "reachable",
+            "version": version,
+            "published_at": published_at,
+            "age_seconds": age,
+            "predictions": int(count) if count and count.isdigit() else None,
+            "model_version": meta.get("model_version") or None,
+            "api_version": API_VERSION,
+        }
+        return json_response(data, {"version": version})
+
+    @app.get(
+        "/metrics",
+        response_class=Response,
+        responses={
+            200: {
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+                "description": "Prometheus text",
+            },
+            **_errors(*([401] if settings.api_keys else []), 414),
+        },
+        dependencies=dependencies,
+        summary="Prometheus metrics: request counts and latency histograms by route and status",
+        tags=["operations"],
+    )
+    async def prometheus_metrics() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET"],
+            allow_headers=["X-API-Key", "Authorization"],
+            max_age=600,
+        )
+    app.add_middleware(GuardMiddleware, metrics=metrics)
+    return app
+
+
+async def _team_page(
+    lookups: PredictionReader,
+    team: str,
+    window: Window,
+    limit: int,
+    after: tuple[float, str] | None,
+    league: str | None,
+) -> Page:
+    """The page of the first spelling of ``team`` the published version knows (the query as
+    given, then its canonical name and aliases from the shared alias table)."""
+    indexes = dict.fromkeys(redis_store.team_index(name) for name in (team, *teams.aliases_of(team)))
+    for index in indexes:
+        page = await lookups.page(index, window, limit, after, league)
+        if page.records or after is not None or await lookups.exists(index):
+            return page
+    raise ApiError(404, ErrorCode.unknown_team, f"no published prediction involves a team called {team!r}")
+
+
+async def _require_league(lookups: PredictionReader, league: str) -> None:
+    _version, leagues = await lookups.leagues()
+    if league not in leagues:
+        raise ApiError(
+            404, ErrorCode.unknown_league, f"league {league} is not in the published version; see /leagues"
+        )
+
+
+def _api_key_dependency(keys: tuple[str, ...]) -> Any:
+    from fastapi import Depends
+    from fastapi.security import APIKeyHeader
+
+    header = APIKeyHeader(name="X-API-Key", auto_error=False, description="one of FOOTCAST_API_KEYS")
+    encoded = [key.encode() for key in keys]
+
+    async def require_key(request: Request, api_key: Annotated[str | None, Depends(header)]) -> None:
+        given = api_key
+        if given is None:
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            given = token.strip() if scheme.lower() == "bearer" else None
+        # Compare with every key in constant time: the reply does not tell how close a guess was.
+        if not given or not any(hmac.compare_digest(given.encode(), key) for key in encoded):
+            raise ApiError(
+                401,
+                ErrorCode.unauthorized,
+                "an API key is needed: X-API-Key: KEY or Authorization: Bearer KEY",
+                {"WWW-Authenticate": "Bearer"},
+            )
+
+    return Depends(require_key)
+
+
+# --- running it ----------------------------------------------------------------------------------------
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    access_log: bool = False,
+    allow_anonymous: bool = False,
+) -> None:
+    """Serve until interrupted: ``workers`` uvicorn worker processes on host:port."""
+    import uvicorn
+
+    if not is_loopback(host) and not _split(os.environ.get("FOOTCAST_API_KEYS")) and not allow_anonymous:
+        raise ServeConfigError(
+            f"--host {host} is not loopback: set FOOTCAST_API_KEYS (comma-separated keys) so clients "
+            "must authenticate, or pass --allow-anonymous to serve without keys"
+        )
+    if workers < 1:
+        raise ServeConfigError("--workers must be at least 1")
+    embedded = None
+    description = redis_store.redact_url(config.redis_url() or "")
+    if not config.redis_url():
+        # The embedded server lives as long as this process; the workers reach it by its socket.
+        embedded = redis_store.connect(None, config.embedded_redis_path())
+        os.environ["FOOTCAST_REDIS_URL"] = f"unix://{embedded.socket_file}"
+        description = f"embedded redis {config.embedded_redis_path()}"
+    own_metrics_dir = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        own_metrics_dir = tempfile.mkdtemp(prefix="footcast-serve-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_metrics_dir
+    settings = Settings.from_env()
+    print(
+        f"footcast serve: http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''}), "
+        f"predictions from {description} prefix {settings.prefix!r}; "
+        f"API keys {'required' if settings.api_keys else 'off'}; "
+        f"CORS {', '.join(settings.cors_origins) if settings.cors_origins else 'off'}",
+        flush=True,
+    )
+    try:
+        uvicorn.run(
+            "footcast.pipelines.serve:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=access_log,
+            log_level="info",
+            server_header=False,
+            proxy_headers=False,
+        )
+    finally:
+        if own_metrics_dir:
+            shutil.rmtree(own_metrics_dir, ignore_errors=True)
+        if embedded is not None:
+            embedded.close()
