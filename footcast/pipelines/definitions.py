@@ -6,7 +6,9 @@ import dagster as dg
 
 from footcast import config
 from footcast.assets import features, model, predictions, raw, validated
+from footcast.pipelines import automation
 from footcast.pipelines.resources import (
+    AlertWebhookResource,
     FootballDataResource,
     MlflowResource,
     RedisResource,
@@ -25,7 +27,8 @@ PREDICT_ASSETS = [
 
 ingest_job = dg.define_asset_job(
     "ingest",
-    selection=dg.AssetSelection.assets(*INGEST_ASSETS),
+    # The freshness checks run on their own schedule, not once per ingested partition.
+    selection=dg.AssetSelection.assets(*INGEST_ASSETS) - dg.AssetSelection.checks(*automation.ASSET_CHECKS),
     partitions_def=raw.SEASON_LEAGUE,
     description="raw -> validated for one league-season partition",
 )
@@ -59,14 +62,17 @@ def resources() -> dict[str, dg.ConfigurableResource]:
             base_url=env_or("FOOTCAST_FOOTBALL_DATA_URL", config.football_data_url()),
             warehouse=warehouse,
         ),
+        "alert_webhook": AlertWebhookResource(url=env_or("FOOTCAST_ALERT_WEBHOOK_URL", "")),
     }
 
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[*INGEST_ASSETS, *PREDICT_ASSETS],
-        asset_checks=[predictions.predictions_fresh],
-        jobs=[ingest_job, predict_job, publish_job],
+        asset_checks=[predictions.predictions_fresh, *automation.ASSET_CHECKS],
+        jobs=[ingest_job, predict_job, publish_job, *automation.JOBS],
+        schedules=automation.SCHEDULES,
+        sensors=automation.SENSORS,
         resources=resources(),
     )
 

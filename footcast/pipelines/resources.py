@@ -167,3 +167,21 @@ class FootballDataResource(dg.ConfigurableResource):
                 proxies=self.proxies or None,
             )
         return self._client
+
+
+class AlertWebhookResource(dg.ConfigurableResource):
+    """Where run-failure alerts are POSTed as JSON (FOOTCAST_ALERT_WEBHOOK_URL); empty: none.
+
+    The URL usually embeds a token: it arrives as an EnvVar and is never logged or shown.
+    """
+
+    url: str = ""
+    timeout_seconds: float = 10.0
+
+    def notify(self, payload: dict[str, Any]) -> str:
+        """"sent", "not configured" or "failed: <cause>" (the cause never contains the URL)."""
+        from footcast.pipelines import alerts
+
+        if not self.url:
+            return alerts.NOT_CONFIGURED
+        return alerts.post_webhook(self.url, payload, self.timeout_seconds)

@@ -7,6 +7,7 @@ lineage, so the layers above never know which source a row came from.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -105,8 +106,15 @@ def fetch_results(
     )
 
 
-def fetch_fixtures(league_codes: list[str], scraper: FootballDataResource) -> Fetched:
-    """Upcoming fixtures of the given leagues from their sources."""
+def fetch_fixtures(
+    league_codes: list[str], scraper: FootballDataResource, max_age: timedelta = IN_PROGRESS_MAX_AGE
+) -> Fetched:
+    """Upcoming fixtures of the given leagues from their sources.
+
+    ``max_age``: how old the archived fixtures list may be before it is re-checked at the source
+    (the fixtures sensor passes 0: it polls at its own interval, and its check refreshes the
+    archive that the run it triggers then reads).
+    """
     frames: list[pd.DataFrame] = []
     origins: list[str] = []
     urls: list[str] = []
@@ -121,7 +129,7 @@ def fetch_fixtures(league_codes: list[str], scraper: FootballDataResource) -> Fe
         urls.append(f"simulator://{code}/{schema.season_key(season)}")
     if scraped:
         url = fixtures_url(scraper.base_url)
-        response = scraper.client().fetch(url, partition="fixtures", max_age=IN_PROGRESS_MAX_AGE)
+        response = scraper.client().fetch(url, partition="fixtures", max_age=max_age)
         parsed = parse_fixtures(response.content, source_url=url, content_hash=response.content_hash)
         frames.append(parsed[parsed["league"].isin(scraped)])
         origins.append(response.origin)
@@ -136,6 +144,19 @@ def fetch_fixtures(league_codes: list[str], scraper: FootballDataResource) -> Fe
     return Fetched(
         frame, "+".join(sorted(set(origins))) or "none", " ".join(urls), "+".join(origins), content_hash, size
     )
+
+
+def fixtures_digest(fixtures: pd.DataFrame) -> str:
+    """sha256 of what a fixtures list says: which matches, when, and their odds.
+
+    Lineage and fetch times are left out, so re-downloading the same list gives the same digest
+    and any change to a fixture or a price gives a new one.
+    """
+    columns = [c for c in schema.FIXTURE_COLUMNS if c not in schema.LINEAGE_COLUMNS]
+    ordered = schema.conform(fixtures, schema.FIXTURE_COLUMNS)[columns].sort_values(
+        ["league", "kickoff", "home_team", "away_team"], kind="stable"
+    )
+    return hashlib.sha256(ordered.to_csv(index=False).encode()).hexdigest()
 
 
 def upcoming_only(fixtures: pd.DataFrame, played: pd.DataFrame) -> pd.DataFrame:
