@@ -21,12 +21,13 @@ import hmac
 import ipaddress
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -36,7 +37,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -58,6 +59,29 @@ LEAGUE_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
 # At least one ASCII letter or digit (team_key keeps only those), no control characters.
 TEAM_PATTERN = r"^[^\x00-\x1f\x7f]*[0-9A-Za-z][^\x00-\x1f\x7f]*$"
 CURSOR_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,6})?~[A-Za-z0-9_-]{1,64}$"
+
+
+def _only(pattern: str, what: str) -> BeforeValidator:
+    """Accept only text of this form (pydantic alone would also take e.g. epoch numbers)."""
+    regex = re.compile(pattern)
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not regex.fullmatch(value):
+            raise ValueError(f"should be {what}")
+        return value
+
+    return BeforeValidator(check)
+
+
+# RFC 3339, as the OpenAPI formats "date-time" and "date" say.
+DateTime = Annotated[
+    datetime,
+    _only(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})",
+        "an RFC 3339 date-time with offset, e.g. 2026-08-01T15:00:00Z",
+    ),
+]
+Day = Annotated[date, _only(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "a date YYYY-MM-DD")]
 
 
 class ErrorCode(StrEnum):
@@ -462,7 +486,7 @@ def _uk_day_window(day: date) -> Window:
 
 
 def _epoch(moment: datetime) -> float:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return moment.timestamp()  # RFC 3339: always with an offset
 
 
 def _intersect(*windows: Window) -> Window:
@@ -599,13 +623,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         league: Annotated[
             str | None, Query(max_length=16, pattern=LEAGUE_PATTERN, description="league code, e.g. E0")
         ] = None,
-        day: Annotated[date | None, Query(alias="date", description="kickoff on this UK-local date")] = None,
+        day: Annotated[Day | None, Query(alias="date", description="kickoff on this UK-local date")] = None,
         start: Annotated[
-            datetime | None, Query(alias="from", description="kickoff at or after (ISO 8601; naive = UTC)")
+            DateTime | None, Query(alias="from", description="kickoff at or after (RFC 3339)")
         ] = None,
-        end: Annotated[
-            datetime | None, Query(alias="to", description="kickoff before (ISO 8601; naive = UTC)")
-        ] = None,
+        end: Annotated[DateTime | None, Query(alias="to", description="kickoff before (RFC 3339)")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")] = DEFAULT_LIMIT,
         cursor: Annotated[
             str | None,
