@@ -531,6 +531,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         lifespan=lifespan,
         redoc_url=None,
+        # Our own Prometheus metrics cover requests; FastAPI's OpenTelemetry hooks would check
+        # for providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     reader = lambda: state["reader"]  # noqa: E731 (created by the lifespan, per worker)
 
