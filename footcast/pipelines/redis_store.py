@@ -25,14 +25,20 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import hiredis
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import redis
 from tenacity import (
     Retrying,
@@ -124,12 +130,168 @@ def new_version(now: datetime | None = None) -> str:
     return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-def _uk_date(kickoff: pd.Timestamp) -> str:
-    return kickoff.tz_convert(schema.UK).date().isoformat()
+def send_pipelined(client: redis.Redis, packed: Sequence[bytes], replies: int) -> None:
+    """Send RESP-encoded commands as one non-transactional pipeline and read their ``replies``.
+    The first error reply is raised; the connection is then dropped, as the rest of its replies
+    are unread."""
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    try:
+        connection.send_packed_command(packed)
+        for _ in range(replies):
+            connection.read_response()
+    except BaseException:
+        connection.disconnect()
+        raise
+    finally:
+        pool.release(connection)
 
 
-def _epoch(kickoff: pd.Timestamp) -> float:
-    return kickoff.timestamp()
+class _RedisRecords:
+    """A prediction batch as the texts stored in Redis, converted column-wise once per publish,
+    and each chunk's commands encoded from them by Arrow kernels.
+
+    A publish of 100,000 predictions sends 3.6 million HSET arguments: redis-py's Pipeline
+    spends microseconds of Python on each, hiredis.pack_command a tenth of that, and Arrow's
+    element-wise join, which releases the GIL, less again (the bytes are the same).
+    """
+
+    def __init__(self, columns: dict[str, pa.Array], scores: pa.Array, index_keys: pa.Array):
+        self.columns = columns  # field -> texts, one per prediction
+        self.scores = scores  # kickoff epoch seconds as text
+        self.index_keys = index_keys  # (4, n): team index of home and away team, league-date, kickoff
+
+    @classmethod
+    def of(cls, batch: pd.DataFrame, version: str) -> _RedisRecords:
+        kickoff = _utc_kickoffs(batch["kickoff"])
+        texts = {field: _text_column(batch[field]) for field in PREDICTION_FIELDS if field in batch.columns}
+        texts["kickoff"] = _text_column(kickoff)
+        texts["publish_version"] = np.full(len(batch), version, dtype=object)
+        seconds = (kickoff - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
+        local = kickoff.dt.tz_convert(schema.UK).dt.tz_localize(None).to_numpy()
+        days = np.datetime_as_string(local.astype("datetime64[D]"), unit="D").astype(object)
+        index_keys = [
+            "team:" + _per_distinct(texts["home_team"], teams.team_key),
+            "team:" + _per_distinct(texts["away_team"], teams.team_key),
+            "league:" + texts["league"] + ":" + days,
+            np.full(len(batch), KICKOFF_INDEX, dtype=object),
+        ]
+        return cls(
+            {field: pa.array(texts[field], pa.string()) for field in PREDICTION_FIELDS},
+            pa.array(list(map(repr, seconds.tolist())), pa.string()),
+            [pa.array(keys, pa.string()) for keys in index_keys],
+        )
+
+    def chunk(self, base: str, first: int, size: int) -> tuple[list[bytes], int]:
+        """(RESP commands, number of replies) that store predictions ``first`` to ``first + size``
+        in the version whose keys start with ``base``: a HSET per prediction, then one ZADD per
+        index key and one SADD of the leagues for the whole chunk."""
+        columns = {field: column.slice(first, size) for field, column in self.columns.items()}
+        match_ids = columns["match_id"]
+        size = len(match_ids)  # the last chunk may be short
+        fields_and_values = [item for field in PREDICTION_FIELDS for item in (field, columns[field])]
+        hsets = _resp_commands("HSET", _prefixed(f"{base}:match:", match_ids), *fields_and_values)
+
+        # ZADD: the (index key, score, match id) rows of the chunk sorted by key; the first row of
+        # each key's run carries the command header, so the rows joined are the commands.
+        keys = pa.concat_arrays([keys.slice(first, size) for keys in self.index_keys])
+        order = pc.sort_indices(keys)
+        keys = keys.take(order)
+        scores = pa.concat_arrays([self.scores.slice(first, size)] * len(self.index_keys)).take(order)
+        members = pa.concat_arrays([match_ids] * len(self.index_keys)).take(order)
+        new_key = np.ones(len(keys), dtype=bool)
+        new_key[1:] = pc.not_equal(keys.slice(1), keys.slice(0, len(keys) - 1)).to_numpy(zero_copy_only=False)
+        starts = np.flatnonzero(new_key)
+        arity = np.zeros(len(keys), dtype=np.int64)
+        arity[starts] = 2 + 2 * np.diff(np.append(starts, len(keys)))
+        header = _join(
+            ["*", pc.cast(pa.array(arity), pa.string()), "\r\n$4\r\nZADD\r\n"]
+            + _bulk_strings(_prefixed(f"{base}:", keys))
+        )
+        header = pc.if_else(pa.array(new_key), header, "")
+        zadds = _join([header, *_bulk_strings(scores, members)])
+
+        leagues = pc.unique(columns["league"]).to_pylist()
+        sadd = hiredis.pack_command(("SADD", f"{base}:leagues", *leagues))
+        return [_data(hsets), _data(zadds), sadd], size + len(starts) + 1
+
+
+def _prefixed(prefix: str, texts: pa.Array) -> pa.Array:
+    return pc.binary_join_element_wise(prefix, texts, "")
+
+
+def _bulk_strings(*args: str | pa.Array) -> list[str | pa.Array]:
+    """Pieces of the RESP bulk strings of ``args`` (a str: the same in every row)."""
+    pieces: list[str | pa.Array] = []
+    for arg in args:
+        if isinstance(arg, str):
+            pieces.append(f"${len(arg.encode())}\r\n{arg}\r\n")
+        else:
+            pieces += ["$", pc.cast(pc.binary_length(arg), pa.string()), "\r\n", arg, "\r\n"]
+    return pieces
+
+
+def _join(pieces: list[str | pa.Array]) -> pa.Array:
+    """Row-wise concatenation of ``pieces`` (a str: the same in every row)."""
+    merged: list[str | pa.Array] = []
+    for piece in pieces:
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return pc.binary_join_element_wise(*merged, "")
+
+
+def _resp_commands(*args: str | pa.Array) -> pa.Array:
+    """One RESP-encoded command per row (as hiredis.pack_command encodes it) of ``args``."""
+    return _join([f"*{len(args)}\r\n", *_bulk_strings(*args)])
+
+
+def _data(texts: pa.Array) -> bytes:
+    """The UTF-8 bytes of ``texts`` one after another."""
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)
+    start, end = offsets[texts.offset], offsets[texts.offset + len(texts)]
+    return texts.buffers()[2].to_pybytes()[start:end]
+
+
+def _text_column(column: pd.Series) -> np.ndarray:
+    """The text Redis stores (``_to_text``) of every value of ``column``. The common column
+    types are converted in one pass; anything else once per distinct value."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+        to_text = repr if column.dtype.kind == "f" else str  # repr of a float, also "nan"
+        return np.array(list(map(to_text, column.to_numpy().tolist())), dtype=object)
+    if pd.api.types.infer_dtype(column, skipna=False) == "string" and not column.hasnans:
+        return column.to_numpy(dtype=object)
+    if isinstance(column.dtype, pd.DatetimeTZDtype) and str(column.dtype.tz) == "UTC":
+        naive = column.dt.tz_localize(None).to_numpy()
+        seconds = naive.astype("datetime64[s]")
+        if (naive == seconds).all():  # no NaT, no fraction of a second: as isoformat prints them
+            return np.datetime_as_string(seconds, unit="s").astype(object) + "+00:00"
+    return _per_distinct(column.to_numpy(dtype=object), _to_text)
+
+
+def _per_distinct(values: np.ndarray, convert: Callable[[Any], str]) -> np.ndarray:
+    """``convert`` of every value, computed once per distinct value (missing ones one by one)."""
+    codes, distinct = pd.factorize(values)
+    texts = np.array([*map(convert, distinct.tolist()), ""], dtype=object)[codes]
+    missing = codes == -1  # None, NaN, NaT: pandas does not factorize them
+    if missing.any():
+        texts[missing] = [convert(value) for value in values[missing].tolist()]
+    return texts
+
+
+def _utc_kickoffs(column: pd.Series) -> pd.Series:
+    """Kickoffs as tz-aware UTC timestamps; naive ones are taken as UTC."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        return column.dt.tz_convert("UTC")
+    if pd.api.types.is_datetime64_dtype(column.dtype):
+        return column.dt.tz_localize("UTC")
+    stamps = [pd.Timestamp(value) for value in column]
+    return pd.Series(
+        [s.tz_localize("UTC") if s.tzinfo is None else s.tz_convert("UTC") for s in stamps],
+        index=column.index,
+        dtype="datetime64[ns, UTC]",
+    )
 
 
 @dataclass
@@ -201,8 +363,15 @@ class PredictionStore:
 
     # -- publish -----------------------------------------------------------------------
 
-    def publish(self, batch: pd.DataFrame, version: str | None = None) -> PublishResult:
-        """Write ``batch`` (one row per prediction, PREDICTION_FIELDS) as a new version, then switch."""
+    def publish(
+        self,
+        batch: pd.DataFrame,
+        version: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> PublishResult:
+        """Write ``batch`` (one row per prediction, PREDICTION_FIELDS) as a new version, then switch.
+
+        ``progress(chunks_written, chunks)`` is called after each chunk is stored."""
         missing = [f for f in PREDICTION_FIELDS if f not in batch.columns and f != "publish_version"]
         if missing:
             raise ValueError(f"prediction batch lacks columns {missing}")
@@ -215,13 +384,30 @@ class PredictionStore:
         self._retrying("registering the pending version", lambda: self.client.sadd(self.pending_key, version))
         self._retrying(f"clearing leftovers of version {version}", lambda: self._clear_leftovers(version))
 
-        rows = batch.to_dict("records")
-        chunks = [rows[i : i + self.chunk_size] for i in range(0, len(rows), self.chunk_size)]
-        for number, chunk in enumerate(chunks, start=1):
+        records = _RedisRecords.of(batch, version)
+        starts = range(0, len(batch), self.chunk_size)
+
+        def write(number: int, first: int) -> None:
             self._retrying(
-                f"writing chunk {number}/{len(chunks)} of version {version}",
-                lambda chunk=chunk: self._write_chunk(base, version, chunk),
+                f"writing chunk {number}/{len(starts)} of version {version}",
+                lambda: self._write_chunk(base, records, first),
             )
+
+        # Two chunks in flight: one is built and packed (Python) while Redis stores the other.
+        # A chunk is submitted only when the one two places before it is stored, so the chunks
+        # land in batch order, give or take one, and a failure stops the publish within a chunk.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="publish") as writers:
+            in_flight: deque[Future[None]] = deque()
+            try:
+                for number, first in enumerate(starts, start=1):
+                    in_flight.append(writers.submit(write, number, first))
+                    if len(in_flight) == 2:
+                        self._chunk_done(in_flight.popleft(), number - 1, len(starts), progress)
+                while in_flight:
+                    self._chunk_done(in_flight.popleft(), len(starts) - len(in_flight), len(starts), progress)
+            finally:
+                for chunk in in_flight:
+                    chunk.cancel()
         # A Redis restart without persistence during the writes loses the chunks written before
         # it, and the retries cannot tell: never switch readers to a version that lacks records.
         stored = self._retrying(
@@ -237,13 +423,21 @@ class PredictionStore:
         meta = {
             "version": version,
             "published_at": datetime.now(UTC).isoformat(),
-            "count": str(len(rows)),
-            "model_version": str(rows[0]["model_version"]) if rows else "",
+            "count": str(len(batch)),
+            "model_version": str(batch["model_version"].iloc[0]) if len(batch) else "",
         }
         self._retrying("writing version metadata", lambda: self.client.hset(f"{base}:meta", mapping=meta))
         previous = self._retrying("switching the current version", lambda: self._switch(version))
         expired = self._retrying("expiring old versions", self._expire_old_versions)
-        return PublishResult(version, len(rows), previous, len(chunks), expired)
+        return PublishResult(version, len(batch), previous, len(starts), expired)
+
+    @staticmethod
+    def _chunk_done(
+        chunk: Future[None], number: int, chunks: int, progress: Callable[[int, int], None] | None
+    ) -> None:
+        chunk.result()
+        if progress is not None:
+            progress(number, chunks)
 
     def _clear_leftovers(self, version: str) -> None:
         """Delete keys left by an earlier write of ``version`` (a killed publisher, or an old
@@ -258,23 +452,11 @@ class PredictionStore:
         for start in range(0, len(keys), 1000):
             self.client.unlink(*keys[start : start + 1000])
 
-    def _write_chunk(self, base: str, version: str, chunk: Sequence[dict[str, Any]]) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        for row in chunk:
-            kickoff = pd.Timestamp(row["kickoff"])
-            kickoff = kickoff.tz_localize("UTC") if kickoff.tzinfo is None else kickoff.tz_convert("UTC")
-            record = {f: _to_text(row.get(f)) for f in PREDICTION_FIELDS}
-            record["kickoff"] = kickoff.isoformat()
-            record["publish_version"] = version
-            match_id = record["match_id"]
-            score = _epoch(kickoff)
-            pipe.hset(f"{base}:match:{match_id}", mapping=record)
-            pipe.zadd(f"{base}:team:{teams.team_key(record['home_team'])}", {match_id: score})
-            pipe.zadd(f"{base}:team:{teams.team_key(record['away_team'])}", {match_id: score})
-            pipe.zadd(f"{base}:league:{record['league']}:{_uk_date(kickoff)}", {match_id: score})
-            pipe.zadd(f"{base}:kickoff", {match_id: score})
-            pipe.sadd(f"{base}:leagues", record["league"])
-        pipe.execute()
+    def _write_chunk(self, base: str, records: _RedisRecords, first: int) -> None:
+        """One pipelined round trip (every command in it is idempotent: a retry of a chunk that
+        was partly applied writes the same again)."""
+        packed, replies = records.chunk(base, first, self.chunk_size)
+        send_pipelined(self.client, packed, replies)
 
     def _switch(self, version: str) -> str | None:
         previous = self.client.get(self.current_key)
