@@ -41,7 +41,7 @@ def test_help_lists_only_working_commands(cli_env):
     result = footcast("--help", env=cli_env)
     assert result.returncode == 0
     listed = set(re.findall(r"^    (\w+)\s", result.stdout, flags=re.M))
-    assert listed == {"demo", "lookup", "backfill", "export", "publish"}
+    assert listed == {"demo", "lookup", "backfill", "export", "publish", "evaluate", "serve"}
 
 
 def test_bad_usage_exits_2(cli_env):
@@ -149,11 +149,17 @@ def test_demo_from_empty_home_then_lookup(cli_env, footcast_home):
     rolled = footcast("publish", "--rollback", env=cli_env)
     assert rolled.returncode == 1 and "no version older than" in rolled.stderr
 
-    # The runs are in the Dagster instance the UI reads: 2 leagues x 2 seasons + predict + publish.
+    # The runs are in the Dagster instance the UI reads: one ingest run per league (its two
+    # seasons as a partition range) + predict + publish; every league-season is materialized.
     import dagster as dg
 
     os.environ["DAGSTER_HOME"] = str(footcast_home / "dagster")
     with dg.DagsterInstance.get() as instance:
         runs = instance.get_run_records()
-        assert len(runs) == 6
+        assert len(runs) == 4
         assert all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+        ingest = [r.dagster_run for r in runs if r.dagster_run.job_name == "ingest"]
+        assert sorted(r.tags["dagster/asset_partition_range_start"][:4] for r in ingest) == ["SIM1", "SIM2"]
+        for asset in ("raw_matches", "validated_matches"):
+            materialized = instance.get_materialized_partitions(dg.AssetKey(asset))
+            assert len(materialized) == 4, asset

@@ -131,6 +131,53 @@ def test_bad_responses_fail_clearly_and_keep_the_previous_data(site, ingest, sta
     assert warehouse.count(matches, {"league": "E0", "season": 2026}) == 3
 
 
+def test_a_range_of_seasons_is_one_run_and_a_bad_season_fails_alone(site, ingest):
+    """A backfill runs consecutive league-seasons as one Dagster run; one season whose source
+    is broken fails with its own error while the others load and are materialized."""
+    import dagster as dg
+
+    from footcast.pipelines.warehouse import matches, raw_matches
+
+    _run, warehouse = ingest
+    for season in (2021, 2022, 2023):
+        code = f"{season % 100:02d}{(season + 1) % 100:02d}"
+        site.routes[f"/mmz4281/{code}/E0.csv"] = (200, GOOD_E0.replace(b"/2024", f"/{season}".encode()))
+    site.routes["/mmz4281/2223/E0.csv"] = (200, b"<html><body>Service unavailable</body></html>")
+    from footcast.pipelines.definitions import build_definitions
+
+    job = build_definitions().resolve_job_def("ingest")
+    instance = dg.DagsterInstance.ephemeral()
+    tags = {
+        "dagster/asset_partition_range_start": "E0|2021-22",
+        "dagster/asset_partition_range_end": "E0|2023-24",
+    }
+    result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    assert not result.success
+    assert "E0|2022-23" in failure_text(result) and "HTML" in failure_text(result)
+    assert instance.get_materialized_partitions(dg.AssetKey("raw_matches")) == {"E0|2021-22", "E0|2023-24"}
+    for season, rows in ((2021, 3), (2022, 0), (2023, 3)):
+        assert warehouse.count(raw_matches, {"league": "E0", "season": season}) == rows
+
+    # Fixed at the source: the same range in one run materializes and validates all three,
+    # each partition with its own lineage metadata and one suite run for all. 2022/23 is a
+    # completed season, served from the archive once archived: the HTML page was not archived.
+    site.routes["/mmz4281/2223/E0.csv"] = (200, GOOD_E0.replace(b"/2024", b"/2022"))
+    result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    assert result.success, failure_text(result)
+    events = {e.partition: e for e in result.asset_materializations_for_node("raw_matches")}
+    assert set(events) == {"E0|2021-22", "E0|2022-23", "E0|2023-24"}
+    assert events["E0|2022-23"].metadata["url"].value == f"{site.url}/mmz4281/2223/E0.csv"
+    assert events["E0|2021-22"].metadata["rows"].value == 3
+    validated = {e.partition: e for e in result.asset_materializations_for_node("validated_matches")}
+    assert {k: e.metadata["rows"].value for k, e in validated.items()} == dict.fromkeys(events, 3)
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert all(checks[name].passed for name in ("schema", "table", "rows"))
+    # three matches are not a complete season: the warning names every partition of the run
+    assert not checks["season"].passed
+    assert set(checks["season"].metadata["failed_partitions"].value) == set(events)
+    assert warehouse.count(matches, {"league": "E0"}) == 9
+
+
 FIXTURES_CSV = (
     b"\xef\xbb\xbfDiv,Date,Time,HomeTeam,AwayTeam,B365H,B365D,B365A,PSH,PSD,PSA\r\n"
     # Already played (in the season file): not upcoming any more.

@@ -2,13 +2,18 @@
 
 import dagster as dg
 
+from footcast.models.football_data import SourceFormatError
 from footcast.pipelines import partitions, sources
+from footcast.pipelines.http_client import FetchError
 from footcast.pipelines.resources import FootballDataResource, WarehouseResource
 from footcast.pipelines.warehouse import fixtures as fixtures_table
 from footcast.pipelines.warehouse import matches as matches_table
 from footcast.pipelines.warehouse import raw_matches as raw_table
 
 SEASON_LEAGUE = partitions.season_league_partitions()
+# A backfill runs ranges of league-seasons per run: Dagster's run overhead is paid per run, and
+# the validated layer checks all of a run's partitions in one suite run.
+LEAGUE_SEASON_BACKFILL = dg.BackfillPolicy.multi_run(max_partitions_per_run=partitions.MAX_PARTITIONS_PER_RUN)
 
 
 class RawConfig(dg.Config):
@@ -16,12 +21,17 @@ class RawConfig(dg.Config):
     force: bool = False
 
 
+# Failures of one league-season's source; anything else (warehouse down, a bug) stops the run.
+SOURCE_ERRORS = (FetchError, SourceFormatError, sources.NoSuchSeasonError)
+
+
 @dg.asset(
     partitions_def=SEASON_LEAGUE,
+    backfill_policy=LEAGUE_SEASON_BACKFILL,
     group_name="raw",
     kinds={"python", "sql"},
-    # Every scraped partition takes a slot of the source host's pool, so backfills stay
-    # polite whatever the run concurrency (the HTTP client also rate-limits per host).
+    # Every scraping step takes a slot of the source host's pool, so backfills stay polite
+    # whatever the run concurrency (the HTTP client also rate-limits per host).
     pool="football_data_host",
     description="Scraped/simulated results of one league-season in the canonical schema, with lineage "
     "(source URL, content hash, fetched at). Re-materializing replaces exactly this partition.",
@@ -32,13 +42,35 @@ def raw_matches(
     warehouse: WarehouseResource,
     football_data_source: FootballDataResource,
 ) -> dg.MaterializeResult:
-    league_code, season = partitions.parse_partition_key(context.partition_key)
-    fetched = sources.fetch_results(league_code, season, football_data_source, force=config.force)
-    rows = warehouse.get().replace_partition(
-        raw_table, {"league": league_code, "season": season}, fetched.frame
+    store = warehouse.get()
+    metadata: dict[str, dict] = {}
+    failures: dict[str, str] = {}
+    for key in context.partition_keys:
+        league_code, season = partitions.parse_partition_key(key)
+        try:
+            fetched = sources.fetch_results(league_code, season, football_data_source, force=config.force)
+        except SOURCE_ERRORS as exc:  # the other partitions of the run still load
+            failures[key] = str(exc)
+            context.log.error(f"{key}: {exc}")
+            continue
+        rows = store.replace_partition(raw_table, {"league": league_code, "season": season}, fetched.frame)
+        context.log.info(f"{key}: {rows} rows from {fetched.origin} ({fetched.url})")
+        metadata[key] = {"rows": rows, **fetched.metadata()}
+    if failures:
+        # The run fails, but the partitions that loaded are materialized: their events say so.
+        for key, meta in metadata.items():
+            context.log_event(dg.AssetMaterialization(context.asset_key, partition=key, metadata=meta))
+        first_key, first_error = next(iter(failures.items()))
+        raise dg.Failure(
+            description=f"{len(failures)} of {len(context.partition_keys)} partitions failed; "
+            f"{first_key}: {first_error}",
+            metadata={"failed_partitions": dg.MetadataValue.json(failures)},
+        )
+    for key, meta in metadata.items():
+        context.add_asset_metadata(meta, partition_key=key)
+    return dg.MaterializeResult(
+        metadata={"partitions": len(metadata), "rows_total": sum(m["rows"] for m in metadata.values())}
     )
-    context.log.info(f"{league_code} {season}: {rows} rows from {fetched.origin} ({fetched.url})")
-    return dg.MaterializeResult(metadata={"rows": rows, **fetched.metadata()})
 
 
 @dg.asset(

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from footcast.assets.raw import SEASON_LEAGUE, raw_matches
+from footcast.assets.raw import LEAGUE_SEASON_BACKFILL, SEASON_LEAGUE, raw_matches
 from footcast.pipelines import partitions, validation
 from footcast.pipelines.resources import WarehouseResource
 from footcast.quality import checks
@@ -14,6 +14,7 @@ class ValidationConfig(dg.Config):
 
 @dg.asset(
     partitions_def=SEASON_LEAGUE,
+    backfill_policy=LEAGUE_SEASON_BACKFILL,
     group_name="validated",
     kinds={"python", "sql"},
     deps=[raw_matches],
@@ -24,16 +25,24 @@ class ValidationConfig(dg.Config):
 def validated_matches(
     context: dg.AssetExecutionContext, config: ValidationConfig, warehouse: WarehouseResource
 ):
-    league_code, season = partitions.parse_partition_key(context.partition_key)
-    report = validation.validate_and_store(
-        warehouse.get(), league_code, season, max_quarantine_share=config.max_quarantine_share
+    targets = [partitions.parse_partition_key(key) for key in context.partition_keys]
+    # One suite run for every partition of the run (Great Expectations' cost is per run).
+    reports = validation.validate_and_store_many(
+        warehouse.get(), targets, max_quarantine_share=config.max_quarantine_share
     )
-    if report.blocked:
-        context.log.error(
-            f"{league_code} {season}: blocking checks failed ({', '.join(report.blocking_names)}); "
-            "`matches` keeps its previous version of this partition"
-        )
+    for key, report in zip(context.partition_keys, reports, strict=True):
+        context.add_asset_metadata(report.metadata(), partition_key=key)
+        if report.blocked:
+            context.log.error(
+                f"{key}: blocking checks failed ({', '.join(report.blocking_names)}); "
+                "`matches` keeps its previous version of this partition"
+            )
+    outcomes = {key: report.outcome for key, report in zip(context.partition_keys, reports, strict=True)}
     return dg.MaterializeResult(
-        metadata=report.metadata(),
-        check_results=checks.check_results(report.outcome),
+        metadata={
+            "partitions": len(reports),
+            "rows_total": sum(len(r.outcome.valid) for r in reports),
+            "quarantined_total": sum(len(r.outcome.quarantined) for r in reports),
+        },
+        check_results=checks.check_results(outcomes),
     )

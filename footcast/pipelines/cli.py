@@ -52,8 +52,16 @@ def run_job(job_name: str, label: str, partition_key=None, run_config=None) -> f
     return execute_job(job_name, label, partition_key, run_config)[1]
 
 
-def execute_job(job_name: str, label: str, partition_key=None, run_config=None):
+def execute_job(job_name: str, label: str, partition_key=None, run_config=None, tags=None):
     """(result, seconds) of a job run in-process; CommandError naming ``label`` if it failed."""
+    result, seconds = _execute(job_name, label, partition_key, run_config, tags)
+    if not result.success:
+        raise CommandError(f"{label}: {_failure_message(result)}")
+    return result, seconds
+
+
+def _execute(job_name: str, label: str, partition_key=None, run_config=None, tags=None):
+    """(result, seconds) of a job run in-process, recorded in the instance, failed or not."""
     import dagster as dg
 
     from footcast.pipelines.definitions import defs
@@ -67,12 +75,11 @@ def execute_job(job_name: str, label: str, partition_key=None, run_config=None):
             instance=_instance(),
             partition_key=partition_key,
             run_config={**quiet, **(run_config or {})},
+            tags=tags,
             raise_on_error=False,
         )
     except dg.DagsterError as exc:
         raise CommandError(f"{label}: {exc}") from exc
-    if not result.success:
-        raise CommandError(f"{label}: {_failure_message(result)}")
     return result, time.perf_counter() - started
 
 
@@ -375,25 +382,61 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _ingest_partition(league: str, season: int, force: bool) -> dict:
-    """Run raw + validated for one partition; a plain dict so it can cross process boundaries."""
+def _ingest_range(keys: list[str], force: bool) -> list[dict]:
+    """Run raw + validated for consecutive league-season partitions as one Dagster run.
+
+    Per-partition outcomes (plain dicts, so they cross process boundaries). When the run
+    fails, the partitions whose source failed get their error and the others run again
+    without them; a failure no partition is named for is isolated by running one by one.
+    """
+    # Private constants: execute_in_process takes a partition range only as these run tags.
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
     from footcast.pipelines import partitions
 
-    label = f"{league} {season}/{(season + 1) % 100:02d}"
+    label = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
     run_config = {"ops": {"raw_matches": {"config": {"force": force}}}}
-    try:
-        result, seconds = execute_job(
-            "ingest", f"ingest {label}", partitions.partition_key(league, season), run_config
-        )
-    except CommandError as exc:
-        return {"label": label, "error": str(exc)}
-    return {
-        "label": label,
-        "error": "",
-        "seconds": seconds,
-        "raw": _metadata(result, "raw_matches"),
-        "validated": _metadata(result, "validated_matches"),
-    }
+    if len(keys) == 1:
+        result, seconds = _execute("ingest", f"ingest {label}", keys[0], run_config)
+    else:
+        tags = {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
+        result, seconds = _execute("ingest", f"ingest {label}", run_config=run_config, tags=tags)
+    if result.success:
+        raw = _partition_metadata(result, "raw_matches")
+        validated = _partition_metadata(result, "validated_matches")
+        return [
+            {
+                "label": key,
+                "error": "",
+                "seconds": seconds / len(keys),
+                "raw": raw.get(key, {}),
+                "validated": validated.get(key, {}),
+            }
+            for key in keys
+        ]
+    if len(keys) == 1:
+        return [{"label": keys[0], "error": f"ingest {keys[0]}: {_failure_message(result)}"}]
+    source_failures = _failed_partitions(result)
+    outcomes = [{"label": key, "error": f"ingest {key}: {source_failures[key]}"} for key in source_failures]
+    rest = [key for key in keys if key not in source_failures]
+    if source_failures:
+        for first, last in partitions.key_ranges(rest):
+            outcomes += _ingest_range(rest[rest.index(first) : rest.index(last) + 1], force)
+    else:
+        for key in rest:
+            outcomes += _ingest_range([key], force)
+    return outcomes
+
+
+def _failed_partitions(result) -> dict[str, str]:
+    """Partition -> error of the partitions a failed raw step names (its Failure metadata)."""
+    for event in result.all_events:
+        if not event.is_step_failure or event.step_failure_data is None:
+            continue
+        failure = event.step_failure_data.user_failure_data
+        if failure is not None and "failed_partitions" in failure.metadata:
+            return dict(failure.metadata["failed_partitions"].value)
+    return {}
 
 
 def _worker_init(rate_per_host: float) -> None:
@@ -402,10 +445,22 @@ def _worker_init(rate_per_host: float) -> None:
 
 
 def _ingest_all(targets: list[tuple[str, int]], force: bool, workers: int):
-    """Outcomes of every partition, in completion order (several worker processes if asked)."""
+    """Outcomes of every partition, range by range (ranges of consecutive partitions, each one
+    Dagster run, in several worker processes if asked), in completion order."""
+    from footcast.pipelines import partitions
+
+    keys = [partitions.partition_key(league, season) for league, season in targets]
+    ordered = partitions.season_league_partitions().get_partition_keys()
+    ranges = []
+    for first, last in partitions.key_ranges(keys):
+        span = ordered[ordered.index(first) : ordered.index(last) + 1]
+        # Bounded runs: as many partitions as the assets' backfill policy puts in one run.
+        size = partitions.MAX_PARTITIONS_PER_RUN
+        ranges += [span[i : i + size] for i in range(0, len(span), size)]
+    workers = max(1, min(workers, len(ranges)))
     if workers == 1:
-        for league, season in targets:
-            yield _ingest_partition(league, season, force)
+        for span in ranges:
+            yield from _ingest_range(span, force)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -423,9 +478,19 @@ def _ingest_all(targets: list[tuple[str, int]], force: bool, workers: int):
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_worker_init, initargs=(default_rate_per_host() / workers,)
     ) as pool:
-        futures = [pool.submit(_ingest_partition, league, season, force) for league, season in targets]
+        futures = [pool.submit(_ingest_range, span, force) for span in ranges]
         for future in as_completed(futures):
-            yield future.result()
+            yield from future.result()
+
+
+def _partition_metadata(result, asset: str) -> dict[str, dict]:
+    """Partition -> metadata of the asset's materializations in a run."""
+    import dagster as dg
+
+    return {
+        event.partition: {k: v.value for k, v in event.metadata.items() if isinstance(v, dg.MetadataValue)}
+        for event in result.asset_materializations_for_node(asset)
+    }
 
 
 def _metadata(result, asset: str) -> dict:

@@ -35,6 +35,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -445,6 +446,7 @@ class HttpClient:
         partition: str,
         max_age: timedelta | None,
         force: bool = False,
+        accept: Callable[[bytes, str], object] | None = None,
     ) -> FetchResult:
         """The bytes of ``url``, from the archive or the network.
 
@@ -453,7 +455,10 @@ class HttpClient:
         the last check is older than that; ``timedelta(0)`` always re-checks. ``force=True``
         downloads unconditionally. Raises :class:`NotFoundError` for 404/410 and
         :class:`FetchError` for everything else that is not a complete 2xx (or a 304 to a
-        conditional request); the archive is untouched then.
+        conditional request); the archive is untouched then. ``accept(content, sha256)`` is
+        called on downloaded bytes before they are archived; if it raises (e.g. the parser
+        rejects an HTML error page served with 200), nothing is archived and the error
+        propagates, so a completed season is never pinned to bytes that are not a season file.
         """
         if max_age is not None and max_age < timedelta(0):
             raise ValueError(f"max_age must be >= 0 or None, got {max_age!r}")
@@ -495,10 +500,13 @@ class HttpClient:
             )
 
         content = response.content
+        content_hash = hashlib.sha256(content).hexdigest()
+        if accept is not None:
+            accept(content, content_hash)
         now = _utcnow()
         version = ArchivedVersion(
             url=url,
-            content_hash=hashlib.sha256(content).hexdigest(),
+            content_hash=content_hash,
             status=status,
             etag=response.headers.get("ETag"),
             last_modified=response.headers.get("Last-Modified"),

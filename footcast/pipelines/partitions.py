@@ -73,29 +73,50 @@ def seasons() -> list[int]:
     return list(range(FIRST_SEASON, last_season() + 1))
 
 
-def season_league_partitions() -> dg.MultiPartitionsDefinition:
-    return dg.MultiPartitionsDefinition(
-        {
-            "season": dg.StaticPartitionsDefinition([schema.season_key(s) for s in seasons()]),
-            "league": dg.StaticPartitionsDefinition(list(LEAGUES)),
-        }
-    )
+# Partitions per run of a backfill: a league's whole history (33 seasons) fits in one run.
+MAX_PARTITIONS_PER_RUN = 40
 
 
-def partition_key(league_code: str, season: int) -> dg.MultiPartitionKey:
-    return dg.MultiPartitionKey({"season": schema.season_key(season), "league": league_code})
+def season_league_partitions() -> dg.StaticPartitionsDefinition:
+    """One partition per league-season, keyed ``"E0|2023-24"``, ordered league by league.
+
+    One dimension rather than a season x league grid: a Dagster backfill runs a contiguous
+    range of keys in one run (``BackfillPolicy``), and "all of D1 from 2005" is one range here,
+    while a MultiPartitionsDefinition falls back to one run per partition unless every key of
+    the inner dimension is selected (dagster#18852), which made backfills pay Dagster's run
+    overhead per league-season.
+    """
+    return dg.StaticPartitionsDefinition([partition_key(code, s) for code in LEAGUES for s in seasons()])
 
 
-def parse_partition_key(key: str | dg.MultiPartitionKey) -> tuple[str, int]:
-    """(league, season) of a season x league partition key."""
-    if isinstance(key, dg.MultiPartitionKey):
-        dims = key.keys_by_dimension
-        return dims["league"], schema.season_from_key(dims["season"])
-    # The string form orders dimension values by dimension name: "league|season".
+def partition_key(league_code: str, season: int) -> str:
+    return f"{league_code}|{schema.season_key(season)}"
+
+
+def parse_partition_key(key: str) -> tuple[str, int]:
+    """(league, season) of a league-season partition key such as ``"E0|2023-24"``."""
     league_code, sep, season_part = str(key).partition("|")
-    if not sep:
-        raise ValueError(f"expected a season x league partition key like 'E0|2023-24', got {key!r}")
+    if not sep or league_code not in LEAGUES:
+        raise ValueError(f"expected a league-season partition key like 'E0|2023-24', got {key!r}")
     return league_code, schema.season_from_key(season_part)
+
+
+def key_ranges(keys: list[str]) -> list[tuple[str, str]]:
+    """The keys as (first, last) ranges of consecutive partitions (in the partitions' order),
+    for running each range as one Dagster run."""
+    order = {key: i for i, key in enumerate(season_league_partitions().get_partition_keys())}
+    unknown = [k for k in keys if k not in order]
+    if unknown:
+        raise ValueError(f"not league-season partitions: {', '.join(unknown[:5])}")
+    ranges: list[tuple[str, str]] = []
+    previous = None
+    for key in sorted(set(keys), key=order.__getitem__):
+        if previous is not None and order[key] == order[previous] + 1:
+            ranges[-1] = (ranges[-1][0], key)
+        else:
+            ranges.append((key, key))
+        previous = key
+    return ranges
 
 
 def is_completed(season: int) -> bool:

@@ -80,20 +80,28 @@ def fetch_results(
     url = results_url(scraper.base_url, league_code, season)
     # A completed season is immutable: served from the archive, never downloaded twice.
     max_age = None if partitions.is_completed(season) else IN_PROGRESS_MAX_AGE
-    partition = f"{league_code}|{schema.season_key(season)}"
+    partition = partitions.partition_key(league_code, season)
+    parsed: dict[str, pd.DataFrame] = {}
+
+    def parse(content: bytes, content_hash: str) -> pd.DataFrame:
+        frame = parse_results(
+            content, league=league_code, season=season, source_url=url, content_hash=content_hash
+        )
+        parsed[content_hash] = frame
+        return frame
+
     try:
-        response = scraper.client().fetch(url, partition=partition, max_age=max_age, force=force)
+        # Downloaded bytes are archived only once they parse (see HttpClient.fetch's accept).
+        response = scraper.client().fetch(
+            url, partition=partition, max_age=max_age, force=force, accept=parse
+        )
     except NotFoundError as exc:
         raise NoSuchSeasonError(
             f"no such season: {url} answered {exc.cause} for partition {partition}"
         ) from exc
-    frame = parse_results(
-        response.content,
-        league=league_code,
-        season=season,
-        source_url=url,
-        content_hash=response.content_hash,
-    )
+    frame = parsed.get(response.content_hash)
+    if frame is None:  # served from the archive
+        frame = parse(response.content, response.content_hash)
     frame["fetched_at"] = response.fetched_at
     return Fetched(
         frame,
@@ -129,8 +137,11 @@ def fetch_fixtures(
         urls.append(f"simulator://{code}/{schema.season_key(season)}")
     if scraped:
         url = fixtures_url(scraper.base_url)
-        response = scraper.client().fetch(url, partition="fixtures", max_age=max_age)
-        parsed = parse_fixtures(response.content, source_url=url, content_hash=response.content_hash)
+        def parse(content: bytes, content_hash: str) -> pd.DataFrame:
+            return parse_fixtures(content, source_url=url, content_hash=content_hash)
+
+        response = scraper.client().fetch(url, partition="fixtures", max_age=max_age, accept=parse)
+        parsed = parse(response.content, response.content_hash)
         frames.append(parsed[parsed["league"].isin(scraped)])
         origins.append(response.origin)
         urls.append(url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,14 +50,11 @@ class ValidationReport:
         }
 
 
-def _row_digests(frame: pd.DataFrame) -> dict[str, str]:
-    """match_id -> digest of the row's values (lineage excluded), to see what a re-scrape changed."""
-    digests = {}
-    for match_id, *values in (
-        frame[["match_id", *_COMPARED[1:]]].astype("string").fillna("").itertuples(index=False, name=None)
-    ):
-        digests[match_id] = hashlib.sha1("\x1f".join(values).encode()).hexdigest()
-    return digests
+def _row_digests(frame: pd.DataFrame) -> dict[str, int]:
+    """match_id -> hash of the row's values (lineage excluded), to see what a re-scrape changed."""
+    values = frame[_COMPARED[1:]].astype("string").fillna("")
+    hashes = pd.util.hash_pandas_object(values, index=False)
+    return dict(zip(frame["match_id"].astype("string").fillna(""), hashes.to_numpy().tolist(), strict=True))
 
 
 def diff(previous: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
@@ -84,28 +80,47 @@ def known_teams(league_code: str) -> set[str] | None:
 def validate_and_store(
     warehouse: Warehouse, league_code: str, season: int, max_quarantine_share: float = 0.05
 ) -> ValidationReport:
-    where = {"league": league_code, "season": season}
-    raw = warehouse.read_matches(raw_matches, where)
-    fetched_at = warehouse.read(raw_matches, where, columns=["fetched_at"])["fetched_at"].max()
-    outcome = suites.validate_partition(
-        raw,
-        league=league_code,
-        season=season,
-        completed=partitions.is_completed(season),
-        known_teams=known_teams(league_code),
+    return validate_and_store_many(warehouse, [(league_code, season)], max_quarantine_share)[0]
+
+
+def validate_and_store_many(
+    warehouse: Warehouse, targets: list[tuple[str, int]], max_quarantine_share: float = 0.05
+) -> list[ValidationReport]:
+    """Validate raw (league, season) partitions (one suite run for all of them) and store each
+    outcome atomically: a partition whose blocking checks fail keeps its previous version."""
+    raws, fetched = [], []
+    for league_code, season in targets:
+        where = {"league": league_code, "season": season}
+        raws.append(warehouse.read_matches(raw_matches, where))
+        fetched.append(warehouse.read(raw_matches, where, columns=["fetched_at"])["fetched_at"].max())
+    outcomes = suites.validate_partitions(
+        [
+            suites.PartitionInput(
+                raw,
+                league=league_code,
+                season=season,
+                completed=partitions.is_completed(season),
+                known_teams=known_teams(league_code),
+            )
+            for raw, (league_code, season) in zip(raws, targets, strict=True)
+        ],
         max_quarantine_share=max_quarantine_share,
     )
-    report = ValidationReport(league_code, season, outcome, raw_rows=len(raw), written=False)
-    if report.blocked:
-        return report
-    previous = warehouse.read_matches(matches, where)
-    # One fetch fills a raw partition, so its fetch time is the lineage of every row.
-    valid = outcome.valid.assign(fetched_at=fetched_at)
-    held = outcome.quarantined.assign(fetched_at=fetched_at)
-    held["quarantined_at"] = pd.Timestamp(config.now())
-    with warehouse.engine.begin() as conn:
-        warehouse.replace_partition(matches, where, valid, conn)
-        warehouse.replace_partition(quarantine, where, held, conn)
-    report.written = True
-    report.changes = diff(previous, outcome.valid)
-    return report
+    reports = []
+    for (league_code, season), raw, fetched_at, outcome in zip(targets, raws, fetched, outcomes, strict=True):
+        report = ValidationReport(league_code, season, outcome, raw_rows=len(raw), written=False)
+        reports.append(report)
+        if report.blocked:
+            continue
+        where = {"league": league_code, "season": season}
+        previous = warehouse.read_matches(matches, where)
+        # One fetch fills a raw partition, so its fetch time is the lineage of every row.
+        valid = outcome.valid.assign(fetched_at=fetched_at)
+        held = outcome.quarantined.assign(fetched_at=fetched_at)
+        held["quarantined_at"] = pd.Timestamp(config.now())
+        with warehouse.engine.begin() as conn:
+            warehouse.replace_partition(matches, where, valid, conn)
+            warehouse.replace_partition(quarantine, where, held, conn)
+        report.written = True
+        report.changes = diff(previous, outcome.valid)
+    return reports

@@ -8,8 +8,9 @@ per-expectation counts and samples as metadata:
 - ``rows`` (warning): the row-level expectations; failing rows are in ``quarantine``.
 - ``season`` (warning): completed seasons have the expected home/away fixture counts.
 
-One check per suite (rather than per expectation) keeps a partition run to a handful of
-events, which matters when a backfill runs hundreds of partitions.
+One check per suite (rather than per expectation) keeps a run to a handful of events. A run
+covers a range of partitions (a backfill runs up to a league's history at once); each check
+result covers the run's partitions and names those that failed.
 """
 
 import json
@@ -40,6 +41,8 @@ SUITE_CHECKS: dict[str, tuple[str, tuple[str, ...], str]] = {
         "completed seasons: every team plays n_teams-1 home and n_teams-1 away matches",
     ),
 }
+# Samples of failing rows are kept for this many partitions of a run (the counts cover all).
+MAX_SAMPLED_PARTITIONS = 10
 _SEVERITY = {suites.BLOCKING: dg.AssetCheckSeverity.ERROR, suites.WARNING: dg.AssetCheckSeverity.WARN}
 
 _grouped = [name for _severity, names, _description in SUITE_CHECKS.values() for name in names]
@@ -59,29 +62,43 @@ def match_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def check_results(outcome: suites.ValidationOutcome) -> list[dg.AssetCheckResult]:
-    by_name = {check.name: check for check in outcome.checks}
+def check_results(outcomes: dict[str, suites.ValidationOutcome]) -> list[dg.AssetCheckResult]:
+    """One result per check for the partitions of a run (keyed by partition): it passes only
+    if it passes for every partition, and its metadata names the partitions that failed."""
     results = []
     for name, (severity, names, _description) in SUITE_CHECKS.items():
-        members = [by_name[n] for n in names if n in by_name]
-        failed = [m for m in members if not m.passed]
+        failed_by_partition: dict[str, list[str]] = {}
+        samples: dict[str, dict] = {}
+        totals = {n: {"passed": True, "unexpected_count": 0} for n in names}
+        for key, outcome in outcomes.items():
+            by_name = {check.name: check for check in outcome.checks}
+            members = [by_name[n] for n in names if n in by_name]
+            for m in members:
+                totals[m.name]["passed"] &= bool(m.passed)
+                totals[m.name]["unexpected_count"] += int(m.unexpected_count)
+            failed = [m for m in members if not m.passed]
+            if failed:
+                failed_by_partition[key] = [m.name for m in failed]
+                if len(samples) < MAX_SAMPLED_PARTITIONS:
+                    samples[key] = {m.name: m.sample for m in failed}
+        failed_names = [n for n in names if not totals[n]["passed"]]
         results.append(
             dg.AssetCheckResult(
                 check_name=name,
-                passed=not failed,
+                passed=not failed_by_partition,
                 severity=_SEVERITY[severity],
+                description=(
+                    f"failed for {len(failed_by_partition)} of {len(outcomes)} partitions: "
+                    + ", ".join(list(failed_by_partition)[:MAX_SAMPLED_PARTITIONS])
+                    if failed_by_partition
+                    else f"passed for all {len(outcomes)} partitions"
+                ),
                 metadata={
-                    "failed_expectations": ", ".join(m.name for m in failed),
-                    "unexpected_count": sum(int(m.unexpected_count) for m in members),
-                    "expectations": dg.MetadataValue.json(
-                        {
-                            m.name: {"passed": bool(m.passed), "unexpected_count": int(m.unexpected_count)}
-                            for m in members
-                        }
-                    ),
-                    "sample": dg.MetadataValue.json(
-                        json.loads(json.dumps({m.name: m.sample for m in failed}, default=str))
-                    ),
+                    "failed_expectations": ", ".join(failed_names),
+                    "failed_partitions": dg.MetadataValue.json(failed_by_partition),
+                    "unexpected_count": sum(t["unexpected_count"] for t in totals.values()),
+                    "expectations": dg.MetadataValue.json(totals),
+                    "sample": dg.MetadataValue.json(json.loads(json.dumps(samples, default=str))),
                 },
             )
         )
