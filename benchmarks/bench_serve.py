@@ -247,6 +247,8 @@ def main() -> int:
                                 else "footcast serve: GET /predictions?league=&date="
                             )
                             print(row(name, workers, report), flush=True)
+                            if report["errors"]:
+                                print(f"  server log tail:\n{server.log.read_text()[-3000:]}", flush=True)
                             results.append({"what": name, "workers": workers, **report})
                     finally:
                         server.stop()

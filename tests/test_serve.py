@@ -238,7 +238,8 @@ def test_leagues_health_metrics_and_http_errors(api, published):
 
     def leagues_200() -> float:
         text = httpx.get(f"{api.url}/metrics", timeout=10).text
-        pattern = r'footcast_http_requests_total\{method="GET",route="/leagues",status="200"\} (\S+)'
+        series = 'footcast_http_request_duration_seconds_count{method="GET",route="/leagues",status="200"}'
+        pattern = re.escape(series) + r" (\S+)"
         found = re.search(pattern, text)
         return float(found.group(1)) if found else 0.0
 
@@ -246,6 +247,7 @@ def test_leagues_health_metrics_and_http_errors(api, published):
     for _ in range(30):  # a new connection each: the kernel hands them to both workers
         assert httpx.get(f"{api.url}/leagues", timeout=10).status_code == 200
     assert leagues_200() == before + 30
+    assert httpx.get(f"{api.url}/predictions/m999999", timeout=10).status_code == 404
     text = httpx.get(f"{api.url}/metrics", timeout=10).text
     assert (
         'footcast_http_request_duration_seconds_bucket{le="0.05",method="GET",route="/leagues",status="200"}'

@@ -401,7 +401,8 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 class Metrics:
-    """Request counts and latency histograms by route template, method and status. With
+    """Latency histograms by route template, method and status; their ``_count`` series are the
+    request counts (a separate counter would cost another shared-memory write per request). With
     PROMETHEUS_MULTIPROC_DIR set (footcast serve sets it) every worker writes its own files and
     /metrics adds all workers up."""
 
@@ -413,9 +414,6 @@ class Metrics:
         self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         self.registry = prom.CollectorRegistry()
         labels = ("route", "method", "status")
-        self.requests = prom.Counter(
-            "footcast_http_requests", "HTTP requests served", labels, registry=self.registry
-        )
         self.latency = prom.Histogram(
             "footcast_http_request_duration_seconds",
             "Time from request to the end of the response",
@@ -425,9 +423,7 @@ class Metrics:
         )
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        labels = (route, method, str(status))
-        self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(seconds)
+        self.latency.labels(route, method, str(status)).observe(seconds)
 
     def exposition(self) -> tuple[bytes, str]:
         prom = self._prom
