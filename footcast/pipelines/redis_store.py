@@ -23,6 +23,7 @@ current first deletes what an earlier write of it left (a killed publisher, a TT
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from collections import deque
@@ -147,73 +148,66 @@ def send_pipelined(client: redis.Redis, packed: Sequence[bytes], replies: int) -
         pool.release(connection)
 
 
-class _RedisRecords:
-    """A prediction batch as the texts stored in Redis, converted column-wise once per publish,
-    and each chunk's commands encoded from them by Arrow kernels.
+def chunk_commands(
+    chunk: pd.DataFrame, base: str, version: str, team_key: Callable[[str], str] = teams.team_key
+) -> tuple[list[bytes], int]:
+    """(RESP-encoded commands, number of replies) that store the predictions of ``chunk`` in
+    ``version``, whose keys start with ``base``: a HSET per prediction, then one ZADD per index
+    key and one SADD of the leagues for the whole chunk.
 
-    A publish of 100,000 predictions sends 3.6 million HSET arguments: redis-py's Pipeline
-    spends microseconds of Python on each, hiredis.pack_command a tenth of that, and Arrow's
-    element-wise join, which releases the GIL, less again (the bytes are the same).
+    The texts are converted column by column and the commands encoded by Arrow kernels (which
+    release the GIL): a publish of 100,000 predictions sends 3.6 million HSET arguments, on which
+    redis-py's Pipeline spends microseconds of Python each and hiredis.pack_command a tenth of
+    that. The bytes are those hiredis.pack_command gives. ``team_key`` is teams.team_key, or a
+    cache of it shared by the chunks of a batch.
     """
+    size = len(chunk)
+    kickoff = _utc_kickoffs(chunk["kickoff"])
+    columns = {field: _text_column(chunk[field]) for field in PREDICTION_FIELDS if field in chunk.columns}
+    columns["kickoff"] = _text_column(kickoff)
+    columns["publish_version"] = _repeated(version, size)
+    match_ids = columns["match_id"]
+    fields_and_values = [item for field in PREDICTION_FIELDS for item in (field, columns[field])]
+    hsets = _resp_commands("HSET", _prefixed(f"{base}:match:", match_ids), *fields_and_values)
 
-    def __init__(self, columns: dict[str, pa.Array], scores: pa.Array, index_keys: pa.Array):
-        self.columns = columns  # field -> texts, one per prediction
-        self.scores = scores  # kickoff epoch seconds as text
-        self.index_keys = index_keys  # (4, n): team index of home and away team, league-date, kickoff
+    # ZADD: the (index key, score, match id) rows of the chunk sorted by key; the first row of
+    # each key's run carries the command header, so the rows joined are the commands.
+    seconds = (kickoff - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
+    local = kickoff.dt.tz_convert(schema.UK).dt.tz_localize(None).to_numpy()
+    days = pa.array(np.datetime_as_string(local.astype("datetime64[D]"), unit="D"), pa.string())
+    index_keys = [
+        *(
+            _prefixed("team:", _per_distinct(columns[side].to_numpy(zero_copy_only=False), team_key))
+            for side in ("home_team", "away_team")
+        ),
+        pc.binary_join_element_wise("league:", columns["league"], ":", days, ""),
+        _repeated(KICKOFF_INDEX, size),
+    ]
+    keys = pa.concat_arrays(index_keys)
+    order = pc.sort_indices(keys)
+    keys = keys.take(order)
+    scores = pa.concat_arrays([pa.array(list(map(repr, seconds.tolist())), pa.string())] * len(index_keys))
+    scores = scores.take(order)
+    members = pa.concat_arrays([match_ids] * len(index_keys)).take(order)
+    new_key = np.ones(len(keys), dtype=bool)
+    new_key[1:] = pc.not_equal(keys.slice(1), keys.slice(0, len(keys) - 1)).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(new_key)
+    arity = np.zeros(len(keys), dtype=np.int64)
+    arity[starts] = 2 + 2 * np.diff(np.append(starts, len(keys)))
+    header = _join(
+        ["*", pc.cast(pa.array(arity), pa.string()), "\r\n$4\r\nZADD\r\n"]
+        + _bulk_strings(_prefixed(f"{base}:", keys))
+    )
+    header = pc.if_else(pa.array(new_key), header, "")
+    zadds = _join([header, *_bulk_strings(scores, members)])
 
-    @classmethod
-    def of(cls, batch: pd.DataFrame, version: str) -> _RedisRecords:
-        kickoff = _utc_kickoffs(batch["kickoff"])
-        texts = {field: _text_column(batch[field]) for field in PREDICTION_FIELDS if field in batch.columns}
-        texts["kickoff"] = _text_column(kickoff)
-        texts["publish_version"] = np.full(len(batch), version, dtype=object)
-        seconds = (kickoff - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
-        local = kickoff.dt.tz_convert(schema.UK).dt.tz_localize(None).to_numpy()
-        days = np.datetime_as_string(local.astype("datetime64[D]"), unit="D").astype(object)
-        index_keys = [
-            "team:" + _per_distinct(texts["home_team"], teams.team_key),
-            "team:" + _per_distinct(texts["away_team"], teams.team_key),
-            "league:" + texts["league"] + ":" + days,
-            np.full(len(batch), KICKOFF_INDEX, dtype=object),
-        ]
-        return cls(
-            {field: pa.array(texts[field], pa.string()) for field in PREDICTION_FIELDS},
-            pa.array(list(map(repr, seconds.tolist())), pa.string()),
-            [pa.array(keys, pa.string()) for keys in index_keys],
-        )
+    leagues = pc.unique(columns["league"]).to_pylist()
+    sadd = hiredis.pack_command(("SADD", f"{base}:leagues", *leagues))
+    return [_data(hsets), _data(zadds), sadd], size + len(starts) + 1
 
-    def chunk(self, base: str, first: int, size: int) -> tuple[list[bytes], int]:
-        """(RESP commands, number of replies) that store predictions ``first`` to ``first + size``
-        in the version whose keys start with ``base``: a HSET per prediction, then one ZADD per
-        index key and one SADD of the leagues for the whole chunk."""
-        columns = {field: column.slice(first, size) for field, column in self.columns.items()}
-        match_ids = columns["match_id"]
-        size = len(match_ids)  # the last chunk may be short
-        fields_and_values = [item for field in PREDICTION_FIELDS for item in (field, columns[field])]
-        hsets = _resp_commands("HSET", _prefixed(f"{base}:match:", match_ids), *fields_and_values)
 
-        # ZADD: the (index key, score, match id) rows of the chunk sorted by key; the first row of
-        # each key's run carries the command header, so the rows joined are the commands.
-        keys = pa.concat_arrays([keys.slice(first, size) for keys in self.index_keys])
-        order = pc.sort_indices(keys)
-        keys = keys.take(order)
-        scores = pa.concat_arrays([self.scores.slice(first, size)] * len(self.index_keys)).take(order)
-        members = pa.concat_arrays([match_ids] * len(self.index_keys)).take(order)
-        new_key = np.ones(len(keys), dtype=bool)
-        new_key[1:] = pc.not_equal(keys.slice(1), keys.slice(0, len(keys) - 1)).to_numpy(zero_copy_only=False)
-        starts = np.flatnonzero(new_key)
-        arity = np.zeros(len(keys), dtype=np.int64)
-        arity[starts] = 2 + 2 * np.diff(np.append(starts, len(keys)))
-        header = _join(
-            ["*", pc.cast(pa.array(arity), pa.string()), "\r\n$4\r\nZADD\r\n"]
-            + _bulk_strings(_prefixed(f"{base}:", keys))
-        )
-        header = pc.if_else(pa.array(new_key), header, "")
-        zadds = _join([header, *_bulk_strings(scores, members)])
-
-        leagues = pc.unique(columns["league"]).to_pylist()
-        sadd = hiredis.pack_command(("SADD", f"{base}:leagues", *leagues))
-        return [_data(hsets), _data(zadds), sadd], size + len(starts) + 1
+def _repeated(text: str, size: int) -> pa.Array:
+    return pa.array(np.full(size, text, dtype=object), pa.string())
 
 
 def _prefixed(prefix: str, texts: pa.Array) -> pa.Array:
@@ -254,30 +248,31 @@ def _data(texts: pa.Array) -> bytes:
     return texts.buffers()[2].to_pybytes()[start:end]
 
 
-def _text_column(column: pd.Series) -> np.ndarray:
+def _text_column(column: pd.Series) -> pa.Array:
     """The text Redis stores (``_to_text``) of every value of ``column``. The common column
     types are converted in one pass; anything else once per distinct value."""
     if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
         to_text = repr if column.dtype.kind == "f" else str  # repr of a float, also "nan"
-        return np.array(list(map(to_text, column.to_numpy().tolist())), dtype=object)
+        return pa.array(list(map(to_text, column.to_numpy().tolist())), pa.string())
     if pd.api.types.infer_dtype(column, skipna=False) == "string" and not column.hasnans:
-        return column.to_numpy(dtype=object)
+        return pa.array(column, pa.string())
     if isinstance(column.dtype, pd.DatetimeTZDtype) and str(column.dtype.tz) == "UTC":
         naive = column.dt.tz_localize(None).to_numpy()
         seconds = naive.astype("datetime64[s]")
         if (naive == seconds).all():  # no NaT, no fraction of a second: as isoformat prints them
-            return np.datetime_as_string(seconds, unit="s").astype(object) + "+00:00"
+            texts = pa.array(np.datetime_as_string(seconds, unit="s"), pa.string())
+            return pc.binary_join_element_wise(texts, "+00:00", "")
     return _per_distinct(column.to_numpy(dtype=object), _to_text)
 
 
-def _per_distinct(values: np.ndarray, convert: Callable[[Any], str]) -> np.ndarray:
+def _per_distinct(values: np.ndarray, convert: Callable[[Any], str]) -> pa.Array:
     """``convert`` of every value, computed once per distinct value (missing ones one by one)."""
     codes, distinct = pd.factorize(values)
     texts = np.array([*map(convert, distinct.tolist()), ""], dtype=object)[codes]
     missing = codes == -1  # None, NaN, NaT: pandas does not factorize them
     if missing.any():
         texts[missing] = [convert(value) for value in values[missing].tolist()]
-    return texts
+    return pa.array(texts, pa.string())
 
 
 def _utc_kickoffs(column: pd.Series) -> pd.Series:
@@ -384,29 +379,32 @@ class PredictionStore:
         self._retrying("registering the pending version", lambda: self.client.sadd(self.pending_key, version))
         self._retrying(f"clearing leftovers of version {version}", lambda: self._clear_leftovers(version))
 
-        records = _RedisRecords.of(batch, version)
         starts = range(0, len(batch), self.chunk_size)
+        team_key = functools.lru_cache(maxsize=None)(teams.team_key)  # a team is in many chunks
 
         def write(number: int, first: int) -> None:
+            chunk = batch.iloc[first : first + self.chunk_size]
+            packed, replies = chunk_commands(chunk, base, version, team_key)
             self._retrying(
                 f"writing chunk {number}/{len(starts)} of version {version}",
-                lambda: self._write_chunk(base, records, first),
+                lambda: send_pipelined(self.client, packed, replies),
             )
 
-        # Two chunks in flight: one is built and packed (Python) while Redis stores the other.
-        # A chunk is submitted only when the one two places before it is stored, so the chunks
-        # land in batch order, give or take one, and a failure stops the publish within a chunk.
+        # Two chunks in flight: one is converted and encoded while Redis stores the other. A
+        # chunk is submitted only once the one two places before it is stored, so chunks land in
+        # batch order, give or take one, and a failure stops the publish within a chunk (every
+        # command is idempotent: a retried chunk that was partly applied writes the same again).
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="publish") as writers:
-            in_flight: deque[Future[None]] = deque()
+            in_flight: deque[tuple[int, Future[None]]] = deque()
             try:
                 for number, first in enumerate(starts, start=1):
-                    in_flight.append(writers.submit(write, number, first))
+                    in_flight.append((number, writers.submit(write, number, first)))
                     if len(in_flight) == 2:
-                        self._chunk_done(in_flight.popleft(), number - 1, len(starts), progress)
+                        self._chunk_done(*in_flight.popleft(), len(starts), progress)
                 while in_flight:
-                    self._chunk_done(in_flight.popleft(), len(starts) - len(in_flight), len(starts), progress)
+                    self._chunk_done(*in_flight.popleft(), len(starts), progress)
             finally:
-                for chunk in in_flight:
+                for _number, chunk in in_flight:
                     chunk.cancel()
         # A Redis restart without persistence during the writes loses the chunks written before
         # it, and the retries cannot tell: never switch readers to a version that lacks records.
@@ -433,7 +431,7 @@ class PredictionStore:
 
     @staticmethod
     def _chunk_done(
-        chunk: Future[None], number: int, chunks: int, progress: Callable[[int, int], None] | None
+        number: int, chunk: Future[None], chunks: int, progress: Callable[[int, int], None] | None
     ) -> None:
         chunk.result()
         if progress is not None:
@@ -451,12 +449,6 @@ class PredictionStore:
         keys = list(self.client.scan_iter(match=f"{base}:*", count=1000))
         for start in range(0, len(keys), 1000):
             self.client.unlink(*keys[start : start + 1000])
-
-    def _write_chunk(self, base: str, records: _RedisRecords, first: int) -> None:
-        """One pipelined round trip (every command in it is idempotent: a retry of a chunk that
-        was partly applied writes the same again)."""
-        packed, replies = records.chunk(base, first, self.chunk_size)
-        send_pipelined(self.client, packed, replies)
 
     def _switch(self, version: str) -> str | None:
         previous = self.client.get(self.current_key)
