@@ -51,14 +51,14 @@ def _free_port() -> int:
 class ApiServer:
     """`python -m footcast.pipelines.cli serve` on a free loopback port, in its own process group."""
 
-    def __init__(self, home: Path, redis_url: str, prefix: str, workers: int = 1, **env: str):
+    def __init__(self, home: Path, redis_url: str | None, prefix: str, workers: int = 1, **env: str):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = home / f"serve-{self.port}.log"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("FOOTCAST_", "PROMETHEUS_"))}
-        self.env.update(
-            FOOTCAST_HOME=str(home), FOOTCAST_REDIS_URL=redis_url, FOOTCAST_REDIS_PREFIX=prefix, **env
-        )
+        self.env.update(FOOTCAST_HOME=str(home), FOOTCAST_REDIS_PREFIX=prefix, **env)
+        if redis_url:  # else the embedded server under FOOTCAST_HOME, as `footcast serve` defaults
+            self.env["FOOTCAST_REDIS_URL"] = redis_url
         self.workers = workers
         self.process: subprocess.Popen | None = None
 
@@ -364,6 +364,19 @@ def test_serve_binds_loopback_by_default_and_refuses_other_hosts_without_keys(tm
     )
     assert result.returncode == 2, result
     assert "FOOTCAST_API_KEYS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serves_the_embedded_redis_by_default(tmp_path):
+    store = redis_store.open_store(None, tmp_path / "redis" / "footcast.rdb", prefix="embedded")
+    store.publish(tied_batch("A", 24), version="A")
+    store.client.close()  # the server starts the embedded Redis again from its file
+    server = ApiServer(tmp_path, None, "embedded", workers=2).start()
+    try:
+        assert get(server, "/predictions/m000004").json()["data"]["home_team"] == "Team 004"
+        assert get(server, "/health").json()["data"]["predictions"] == 24
+    finally:
+        server.stop()
+    assert "embedded redis" in server.log() and "Traceback" not in server.log()
 
 
 # --- Redis going away ------------------------------------------------------------------------------
