@@ -153,13 +153,13 @@ def current_season_ingest(context: dg.ScheduleEvaluationContext, warehouse: Ware
     leagues = scheduled_leagues(warehouse)
     if not leagues:
         return dg.SkipReason("no league has validated matches yet: backfill a league first")
+    keys = [str(partitions.partition_key(league, season)) for league in leagues]
+    # run_key: one run per partition per tick, also when a tick is retried after a crash.
     return [
         dg.RunRequest(
-            partition_key=str(partitions.partition_key(league, season)),
-            run_config=execution_config(),
-            tags={STAGE_TAG: "ingest"},
+            run_key=key, partition_key=key, run_config=execution_config(), tags={STAGE_TAG: "ingest"}
         )
-        for league in leagues
+        for key in keys
     ]
 
 
@@ -224,10 +224,27 @@ def fixtures_changed(
     )
 
 
+def _assets_of_steps(instance: dg.DagsterInstance, run: dg.DagsterRun, step_keys: list[str]) -> list[str]:
+    """Asset keys the given steps materialize, from the run's execution plan (step keys otherwise)."""
+    snapshot = (
+        instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+        if run.execution_plan_snapshot_id
+        else None
+    )
+    steps = {step.key: step for step in snapshot.steps} if snapshot else {}
+    assets: list[str] = []
+    for key in step_keys:
+        outputs = steps[key].outputs if key in steps else []
+        keys = [o.properties.asset_key for o in outputs if o.properties and o.properties.asset_key]
+        assets.extend(k.to_user_string() for k in keys) if keys else assets.append(key)
+    return sorted(set(assets))
+
+
 def run_failure(context: dg.RunFailureSensorContext) -> alerts.RunFailure:
-    """What failed: the run's job, assets, partition, failed steps and the root error message."""
+    """What failed: the run's job, failed assets, partition, failed steps and the root error."""
     run = context.dagster_run
     step_failures = context.get_step_failure_events()
+    failed_steps = [event.step_key for event in step_failures if event.step_key]
     errors = []
     for event in step_failures:
         error = event.event_specific_data.error if event.event_specific_data else None
@@ -242,14 +259,18 @@ def run_failure(context: dg.RunFailureSensorContext) -> alerts.RunFailure:
         if "dagster/asset_partition_range_start" in tags
         else ""
     )
-    assets = sorted(key.to_user_string() for key in run.asset_selection or ())
     record = context.instance.get_run_record_by_id(run.run_id)
     return alerts.RunFailure(
         run_id=run.run_id,
         job_name=run.job_name,
-        assets=tuple(assets) or tuple(sorted({e.step_key for e in step_failures if e.step_key})),
+        # A run that failed outside any step (worker crash, resource init) names its selection.
+        assets=tuple(
+            _assets_of_steps(context.instance, run, failed_steps)
+            if failed_steps
+            else sorted(key.to_user_string() for key in run.asset_selection or ())
+        ),
         partition_key=partition,
-        failed_steps=tuple(e.step_key for e in step_failures if e.step_key),
+        failed_steps=tuple(failed_steps),
         error="\n".join(errors) or (context.failure_event.message or "run failed"),
         failed_at=datetime.fromtimestamp(record.end_time, UTC)
         if record and record.end_time

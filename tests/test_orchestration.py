@@ -1,0 +1,465 @@
+"""Production orchestration: the daemon runs the schedules and sensors against a PostgreSQL
+instance (the production template, deploy/dagster.production.yaml, on a scratch database), and
+the run-failure sensor records failures and posts them to a webhook.
+
+Everything is real: PostgreSQL, Redis, `dagster-daemon run` as a subprocess, football-data.co.uk
+played by a loopback HTTP server, Dagster runs launched by the daemon's run queue.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_service, unique_name
+from tests.test_raw_layer import Site
+
+REPO = Path(__file__).resolve().parents[1]
+NOW = "2026-11-29T12:00:00+00:00"
+ARSENAL_ODDS = "1.30,5.50,9.50,1.32,5.60,10.0"
+
+
+def _uk_date(days_from_now: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days_from_now)).strftime("%d/%m/%Y")
+
+
+def source_files() -> tuple[bytes, bytes]:
+    """(E0 results of the current season, fixtures.csv), dated around the real clock: the daemon
+    test runs on the real clock (a pinned clock gives every publish the same version prefix)."""
+    results = (
+        "Div,Date,Time,HomeTeam,AwayTeam,FTHG,FTAG,FTR,HTHG,HTAG,HTR,B365H,B365D,B365A\r\n"
+        f"E0,{_uk_date(-3)},15:00,Man United,Fulham,1,0,H,0,0,D,1.60,4.20,5.25\r\n"
+        f"E0,{_uk_date(-2)},12:30,Ipswich,Liverpool,0,2,A,0,0,D,8.00,5.25,1.33\r\n"
+        f"E0,{_uk_date(-1)},15:00,Arsenal,Wolves,2,0,H,1,0,H,1.20,7.00,13.00\r\n"
+    )
+    fixtures = (
+        "Div,Date,Time,HomeTeam,AwayTeam,B365H,B365D,B365A,PSH,PSD,PSA\r\n"
+        f"E0,{_uk_date(-3)},15:00,Man United,Fulham,1.60,4.20,5.25,1.62,4.30,5.40\r\n"  # played
+        f"E0,{_uk_date(6)},15:00,Arsenal,Nott'm Forest,{ARSENAL_ODDS}\r\n"
+        f"E0,{_uk_date(7)},16:30,Liverpool,Man United,1.70,4.00,4.50,1.72,4.10,4.70\r\n"
+    )
+    return results.encode(), fixtures.encode()
+
+
+class WebhookReceiver:
+    """An alert webhook on 127.0.0.1: records each POSTed JSON body, answers ``status``."""
+
+    def __init__(self, status: int = 204):
+        self.bodies: list[dict] = []
+        self.paths: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length", "0"))
+                receiver.paths.append(self.path)
+                receiver.bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # A token in the path, as Slack/Teams webhooks have: it must never be logged or stored.
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/T0KEN-s3cret"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def site():
+    server = Site()
+    yield server
+    server.close()
+
+
+# -- the run-failure sensor -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer, alert", [(204, "sent"), (500, "failed: HTTP 500"), (None, "not configured")]
+)
+def test_a_failed_run_is_recorded_and_posted_to_the_webhook(
+    site, footcast_home, monkeypatch, caplog, answer, alert
+):
+    """A real failing partition run (the source has no such season) goes through the sensor."""
+    import dagster as dg
+
+    from footcast.pipelines import automation, partitions
+    from footcast.pipelines.definitions import build_definitions
+    from footcast.pipelines.warehouse import run_failures
+
+    receiver = WebhookReceiver(answer) if answer else None
+    monkeypatch.setenv("FOOTCAST_FOOTBALL_DATA_URL", site.url)
+    monkeypatch.setenv("FOOTCAST_NOW", NOW)
+    if receiver:
+        monkeypatch.setenv("FOOTCAST_ALERT_WEBHOOK_URL", receiver.url)
+    else:
+        monkeypatch.delenv("FOOTCAST_ALERT_WEBHOOK_URL", raising=False)
+    defs = build_definitions()
+    instance = dg.DagsterInstance.ephemeral()
+    key = partitions.partition_key("E0", 2026)
+    result = defs.resolve_job_def("ingest").execute_in_process(
+        instance=instance, partition_key=key, raise_on_error=False
+    )
+    assert not result.success
+
+    sensor_context = dg.build_run_status_sensor_context(
+        sensor_name="run_failure_alerts",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_failure_event(),
+        resources=defs.resources,
+    ).for_run_failure()
+    with sensor_context as context, caplog.at_level("DEBUG"):
+        automation.run_failure_alerts(context)
+        # Evaluating the same failure again (a retried sensor tick) keeps one row per run.
+        automation.run_failure_alerts(context)
+
+    warehouse = defs.resources["warehouse"].process_config_and_initialize().get()
+    [row] = warehouse.read(run_failures).to_dict("records")
+    assert row["run_id"] == result.run_id
+    assert row["job_name"] == "ingest"
+    assert row["partition_key"] == str(key)
+    assert row["failed_steps"] == "raw_matches"
+    assert row["assets"] == "raw_matches"
+    assert "no such season" in row["error"] and f"{site.url}/mmz4281/2627/E0.csv" in row["error"]
+    assert row["alert"] == alert
+    if receiver:
+        body = receiver.bodies[0]
+        assert len(receiver.bodies) == 2  # one post per evaluation
+        assert receiver.paths == ["/hooks/T0KEN-s3cret"] * 2
+        assert body["event"] == "footcast.run_failure"
+        assert (body["run_id"], body["job"], body["partition"]) == (result.run_id, "ingest", str(key))
+        assert body["failed_steps"] == ["raw_matches"]
+        assert "no such season" in body["error"]
+        receiver.close()
+    # The webhook URL is a secret: not in the record, not in any log line.
+    assert "T0KEN" not in json.dumps(row, default=str)
+    assert "T0KEN" not in caplog.text
+
+
+# -- schedules -------------------------------------------------------------------------
+
+
+def test_the_ingest_schedule_requests_the_current_season_of_each_scheduled_league(footcast_home, monkeypatch):
+    import dagster as dg
+
+    from footcast.pipelines import automation, partitions
+    from footcast.pipelines.definitions import build_definitions
+
+    monkeypatch.setenv("FOOTCAST_NOW", NOW)
+    defs = build_definitions()
+    # Nothing backfilled yet and no leagues pinned: nothing to refresh.
+    with dg.build_schedule_context(
+        resources=defs.resources, repository_def=defs.get_repository_def()
+    ) as context:
+        skipped = automation.current_season_ingest.evaluate_tick(context)
+    assert not skipped.run_requests and "backfill" in skipped.skip_message
+
+    monkeypatch.setenv("FOOTCAST_SCHEDULE_LEAGUES", "E0, SIM1")
+    with dg.build_schedule_context(
+        resources=defs.resources, repository_def=defs.get_repository_def()
+    ) as context:
+        result = automation.current_season_ingest.evaluate_tick(context)
+    keys = [request.partition_key for request in result.run_requests]
+    assert keys == [str(partitions.partition_key("E0", 2026)), str(partitions.partition_key("SIM1", 2026))]
+    ingest = defs.resolve_job_def("ingest")
+    assert all(ingest.partitions_def.has_partition_key(key) for key in keys)
+    assert automation.current_season_ingest.execution_timezone == "Europe/London"
+
+
+# -- the daemon against a PostgreSQL instance --------------------------------------------
+
+
+@pytest.fixture
+def scratch_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database on the test server for the Dagster instance; dropped after."""
+    import sqlalchemy as sa
+
+    base = sa.engine.make_url(require_service("FOOTCAST_TEST_POSTGRES_URL"))
+    name = unique_name("footcast_orch")
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def production_env(footcast_home, scratch_database, site, monkeypatch) -> Iterator[dict]:
+    """Environment of a production deployment: Postgres instance, real warehouse and Redis."""
+    import redis
+    import sqlalchemy as sa
+
+    from footcast.pipelines.warehouse import Warehouse
+
+    pg_url = require_service("FOOTCAST_TEST_POSTGRES_URL")
+    redis_url = require_service("FOOTCAST_TEST_REDIS_URL")
+    instance_db = sa.engine.make_url(scratch_database)
+    dagster_home = footcast_home / "dagster"
+    (dagster_home / "dagster.yaml").write_bytes((REPO / "deploy" / "dagster.production.yaml").read_bytes())
+    schema_name, prefix = unique_name("footcast_orch"), unique_name("footcast-orch")
+    settings = {
+        "DAGSTER_PG_HOST": instance_db.host or "127.0.0.1",
+        "DAGSTER_PG_PORT": str(instance_db.port or 5432),
+        "DAGSTER_PG_USER": instance_db.username or "postgres",
+        "DAGSTER_PG_PASSWORD": instance_db.password or "",
+        "DAGSTER_PG_DB": instance_db.database,
+        "FOOTCAST_WAREHOUSE_URL": pg_url,
+        "FOOTCAST_WAREHOUSE_SCHEMA": schema_name,
+        "FOOTCAST_REDIS_URL": redis_url,
+        "FOOTCAST_REDIS_PREFIX": prefix,
+        "FOOTCAST_FOOTBALL_DATA_URL": site.url,
+        "FOOTCAST_HTTP_RATE": "100",
+        # Automation on, as in production; the ingest schedule ticks every minute, the fixtures
+        # sensor polls every 3 s, the other schedules never tick during the test.
+        "FOOTCAST_AUTOMATION": "running",
+        "FOOTCAST_INGEST_CRON": "* * * * *",
+        "FOOTCAST_PREDICTIONS_CRON": "0 0 1 1 *",
+        "FOOTCAST_RETRAIN_CRON": "0 0 1 1 *",
+        "FOOTCAST_FRESHNESS_CRON": "0 0 1 1 *",
+        "FOOTCAST_FIXTURES_SENSOR_SECONDS": "3",
+        # One process per run rather than one per step: the same code path, less start-up.
+        "FOOTCAST_RUN_EXECUTION": "in_process",
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("FOOTCAST_SCHEDULE_LEAGUES", raising=False)
+    monkeypatch.delenv("FOOTCAST_NOW", raising=False)
+    monkeypatch.delenv("FOOTCAST_ALERT_WEBHOOK_URL", raising=False)
+    yield {"instance_db": scratch_database, "redis_url": redis_url, "prefix": prefix}
+    Warehouse(pg_url, schema_name).drop_schema()
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+def _seed_history(instance) -> None:
+    """What a data engineer has done before switching automation on: two seasons backfilled
+    (SIM1 simulated, E0 from the loopback site) and a champion model."""
+    import dagster as dg
+
+    from footcast.pipelines import partitions
+    from footcast.pipelines.definitions import build_definitions
+
+    defs = build_definitions()
+    ingest = defs.resolve_job_def("ingest")
+    season = partitions.current_season()
+    for league, year in (("SIM1", season - 1), ("SIM1", season), ("E0", season)):
+        key = partitions.partition_key(league, year)
+        assert ingest.execute_in_process(instance=instance, partition_key=key).success
+    assets = [a for a in defs.assets if a.key.to_user_string() in ("features", "model")]
+    no_tuning = {"ops": {"model": {"config": {"n_trials": 0}}}}
+    assert dg.materialize(assets, resources=defs.resources, instance=instance, run_config=no_tuning).success
+
+
+def _instigator(instance, name: str):
+    for state in instance.all_instigator_state():
+        if state.instigator_name == name:
+            return state
+    return None
+
+
+def _ticks(instance, name: str) -> list:
+    state = _instigator(instance, name)
+    if state is None:
+        return []
+    return instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=100)
+
+
+class Daemon:
+    """`dagster-daemon run` on the repository's workspace, in its own process group."""
+
+    def __init__(self, log_path: Path):
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            ["dagster-daemon", "run", "-w", str(REPO / "workspace.yaml")],
+            cwd=REPO,
+            env=dict(os.environ),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log.close()
+
+
+def _failure_text(instance, record) -> str:
+    from dagster import DagsterEventType
+
+    logs = instance.all_logs(record.dagster_run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+    messages = [str(entry.dagster_event.step_failure_data.error.to_string()) for entry in logs]
+    return "\n".join(messages)[-2000:] or "(no step failure)"
+
+
+def _wait(daemon: Daemon, instance, what: str, predicate: Callable, timeout: float):
+    """Poll ``predicate`` until truthy; fail early on a failed run or a dead daemon."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        failed = instance.get_run_records(RunsFilter(statuses=[DagsterRunStatus.FAILURE]))
+        if failed:
+            pytest.fail(f"run {failed[0].dagster_run.job_name} failed:\n{_failure_text(instance, failed[0])}")
+        if daemon.process.poll() is not None:
+            pytest.fail(f"dagster-daemon exited while waiting for {what}:\n{daemon.log_tail()}")
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"timed out after {timeout:.0f}s waiting for {what}; daemon log:\n{daemon.log_tail()}"
+            )
+        time.sleep(1)
+
+
+def _runs(instance, tag: str, name: str, *statuses) -> list:
+    from dagster import RunsFilter
+
+    return instance.get_run_records(
+        RunsFilter(tags={tag: name}, statuses=list(statuses) or None), ascending=True
+    )
+
+
+@pytest.mark.slow
+def test_the_daemon_keeps_predictions_current(production_env, site, tmp_path):
+    import dagster as dg
+    import sqlalchemy as sa
+    from dagster import DagsterRunStatus
+
+    from footcast.models import schema
+    from footcast.pipelines import partitions
+    from footcast.pipelines.resources import RedisResource
+
+    SUCCESS = DagsterRunStatus.SUCCESS  # noqa: N806
+    season = partitions.current_season()
+    results, fixtures = source_files()
+    site.routes[f"/mmz4281/{schema.season_code(season)}/E0.csv"] = (200, results)
+    site.routes["/fixtures.csv"] = (200, fixtures)
+    instance = dg.DagsterInstance.get()
+    assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+    _seed_history(instance)
+    seeded = {r.dagster_run.run_id for r in instance.get_run_records()}
+    store = RedisResource(url=production_env["redis_url"], prefix=production_env["prefix"]).store()
+    assert store.current_version() is None
+    arsenal = schema.make_match_id("E0", season, "Arsenal", "Nott'm Forest")
+    sensor_runs = lambda *statuses: _runs(instance, "dagster/sensor_name", "fixtures_changed", *statuses)  # noqa: E731
+
+    def skipped_since(timestamp: float) -> list:
+        ticks = _ticks(instance, "fixtures_changed")
+        return [t for t in ticks if t.timestamp > timestamp and t.status.value == "SKIPPED"]
+
+    daemon = Daemon(tmp_path / "daemon.log")
+    try:
+        # 1. The fixtures sensor sees the fixtures for the first time: one prediction refresh.
+        [first] = _wait(daemon, instance, "the fixtures sensor's run", lambda: sensor_runs(SUCCESS), 150)
+        assert first.dagster_run.tags["footcast/stage"] == "predict"
+        published = store.current_version()
+        before = store.get(arsenal)
+        assert before is not None and before["home_team"] == "Arsenal"
+
+        # 2. Unchanged fixtures: the next tick skips and launches nothing.
+        [skip, *_] = _wait(daemon, instance, "a skipped tick", lambda: skipped_since(first.end_time), 60)
+        assert "unchanged" in skip.skip_reason and not skip.run_ids
+        assert len(sensor_runs()) == 1
+
+        # 3. The odds of one fixture move at the source: a new batch reaches Redis.
+        site.routes["/fixtures.csv"] = (
+            200,
+            fixtures.replace(ARSENAL_ODDS.encode(), b"3.10,3.40,2.30,3.20,3.50,2.35"),
+        )
+        _wait(daemon, instance, "the run on changed odds", lambda: len(sensor_runs(SUCCESS)) == 2, 120)
+        assert store.current_version() != published
+        after = store.get(arsenal)
+        assert after["p_home"] != before["p_home"]
+        last = sensor_runs()[-1]
+        [skip, *_] = _wait(
+            daemon, instance, "a skipped tick after the change", lambda: skipped_since(last.end_time), 60
+        )
+        assert not skip.run_ids and len(sensor_runs()) == 2
+
+        # 4. The ingest schedule ticked: one run per tracked league's current-season partition.
+        expected = {
+            str(partitions.partition_key("E0", season)),
+            str(partitions.partition_key("SIM1", season)),
+        }
+
+        def first_tick_done():
+            runs = _runs(instance, "dagster/schedule_name", "current_season_ingest")
+            keys = {r.dagster_run.tags.get("dagster/partition") for r in runs}
+            return runs if keys >= expected and all(r.dagster_run.status == SUCCESS for r in runs) else None
+
+        _wait(daemon, instance, "the ingest schedule's runs", first_tick_done, 150)
+        state = _instigator(instance, "current_season_ingest")
+        instance.stop_schedule(state.instigator_origin_id, state.selector_id)
+        _wait(
+            daemon,
+            instance,
+            "the last runs to finish",
+            lambda: (
+                not instance.get_run_records(
+                    dg.RunsFilter(
+                        statuses=[
+                            DagsterRunStatus.QUEUED,
+                            DagsterRunStatus.STARTING,
+                            DagsterRunStatus.STARTED,
+                        ]
+                    )
+                )
+            ),
+            90,
+        )
+    finally:
+        daemon.stop()
+
+    # 5. Every launched run succeeded, and its events are in the PostgreSQL instance database.
+    launched = [r for r in instance.get_run_records() if r.dagster_run.run_id not in seeded]
+    assert all(r.dagster_run.status == SUCCESS for r in launched)
+    scheduled = [
+        r for r in launched if r.dagster_run.tags.get("dagster/schedule_name") == "current_season_ingest"
+    ]
+    assert {r.dagster_run.tags["dagster/partition"] for r in scheduled} == expected
+    engine = sa.create_engine(production_env["instance_db"])
+    with engine.connect() as conn:
+        successes = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT run_id, count(*) FROM event_logs"
+                    " WHERE dagster_event_type = 'RUN_SUCCESS' GROUP BY run_id"
+                )
+            ).all()
+        )
+    engine.dispose()
+    assert len(launched) >= 4  # two sensor runs, one scheduled run per tracked league
+    assert all(successes.get(r.dagster_run.run_id) == 1 for r in launched)
