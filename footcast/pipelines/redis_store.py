@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import secrets
+import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,6 +44,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import redis
+from redis.commands.core import Script
 from tenacity import (
     Retrying,
     retry_if_exception_type,
@@ -289,6 +293,16 @@ def _utc_kickoffs(column: pd.Series) -> pd.Series:
     )
 
 
+class _KeptConnection:
+    """A pool connection one thread keeps for its lookups, given back to the pool when the
+    thread ends (its thread-local reference is dropped) or the store goes away."""
+
+    def __init__(self, pool: redis.ConnectionPool):
+        self.pid = os.getpid()
+        self.connection = pool.get_connection()
+        weakref.finalize(self, pool.release, self.connection)
+
+
 @dataclass
 class PublishResult:
     version: str
@@ -322,6 +336,7 @@ class PredictionStore:
         self.description = description
         self._lookup_match = client.register_script(_LOOKUP_MATCH)
         self._lookup_index = client.register_script(_LOOKUP_INDEX)
+        self._kept = threading.local()  # per thread: the pool connection its lookups use
 
     # -- keys --------------------------------------------------------------------------
 
@@ -504,6 +519,30 @@ class PredictionStore:
 
     # -- lookups -----------------------------------------------------------------------
 
+    def _run_script(self, script: Script, keys: list[str], args: list[Any]) -> Any:
+        """Run a lookup script: EVALSHA packed and parsed by hiredis on the connection this thread
+        keeps for its lookups. That is half the client CPU of redis-py's Script call (pool
+        checkout and health poll, command dispatch, retry wrapper, reply callbacks), which caps
+        the lookups per second of a Python process. Anything but a reply (a dropped connection,
+        a server that lost its script cache) is left to the Script call, with redis-py's
+        reconnects, retries and SCRIPT LOAD; lookups are reads, so running one again is safe."""
+        connection = self._lookup_connection()
+        try:
+            command = hiredis.pack_command(("EVALSHA", script.sha, len(keys), *keys, *args))
+            connection.send_packed_command([command], check_health=False)
+            return connection.read_response()
+        except redis.NoScriptError:
+            pass  # the reply was read: the connection is in sync
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            connection.disconnect()  # (redis-py reconnects it on its next command)
+        return script(keys=keys, args=args)
+
+    def _lookup_connection(self) -> redis.connection.AbstractConnection:
+        kept = getattr(self._kept, "connection", None)
+        if kept is None or kept.pid != os.getpid():  # (a forked child must not share the socket)
+            kept = self._kept.connection = _KeptConnection(self.client.connection_pool)
+        return kept.connection
+
     def current_version(self) -> str | None:
         return self.client.get(self.current_key)
 
@@ -516,7 +555,7 @@ class PredictionStore:
     def get(self, match_id: str) -> dict[str, Any] | None:
         """One prediction by match id (None when the current version lacks it)."""
         keys, args = match_lookup_args(self.prefix, match_id)
-        reply = self._lookup_match(keys=keys, args=args)
+        reply = self._run_script(self._lookup_match, keys, args)
         if not reply:
             raise NotPublishedError("nothing has been published yet")
         return _decode(reply[1]) if reply[1] else None
@@ -525,7 +564,7 @@ class PredictionStore:
         self, index: str, start: float | str = "-inf", end: float | str = "+inf", limit: int = 1000
     ) -> list[dict[str, Any]]:
         keys, args = index_lookup_args(self.prefix, index, start, end, limit)
-        reply = self._lookup_index(keys=keys, args=args)
+        reply = self._run_script(self._lookup_index, keys, args)
         if not reply:
             raise NotPublishedError("nothing has been published yet")
         return [_decode(flat) for flat in reply[1:] if flat]
