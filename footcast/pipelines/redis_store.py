@@ -531,7 +531,7 @@ class PredictionStore:
             command = hiredis.pack_command(("EVALSHA", script.sha, len(keys), *keys, *args))
             connection.send_packed_command([command], check_health=False)
             return connection.read_response()
-        except redis.NoScriptError:
+        except redis.exceptions.NoScriptError:
             pass  # the reply was read: the connection is in sync
         except (redis.ConnectionError, redis.TimeoutError, OSError):
             connection.disconnect()  # (redis-py reconnects it on its next command)
