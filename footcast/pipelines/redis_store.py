@@ -461,7 +461,7 @@ class PredictionStore:
             return
         if not self.client.exists(f"{base}:kickoff", f"{base}:meta"):
             return
-        keys = list(self.client.scan_iter(match=f"{base}:*", count=1000))
+        keys = self._version_keys(version)
         for start in range(0, len(keys), 1000):
             self.client.unlink(*keys[start : start + 1000])
 
@@ -491,11 +491,17 @@ class PredictionStore:
                 self.client.srem(self.pending_key, version)
         return old
 
+    def _version_keys(self, version: str) -> list[str]:
+        # SCAN walks the whole keyspace (every kept version): 10,000 slots a call keeps the
+        # round trips few and each call short.
+        return list(self.client.scan_iter(match=f"{self._base(version)}:*", count=10_000))
+
     def _expire_version(self, version: str) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        for key in self.client.scan_iter(match=f"{self._base(version)}:*", count=1000):
-            pipe.expire(key, self.expire_seconds)
-        pipe.execute()
+        keys = self._version_keys(version)
+        for start in range(0, len(keys), self.chunk_size):
+            part = keys[start : start + self.chunk_size]
+            expires = [hiredis.pack_command(("EXPIRE", key, self.expire_seconds)) for key in part]
+            send_pipelined(self.client, [b"".join(expires)], len(part))
 
     def rollback(self) -> tuple[str, str]:
         """Serve the previous version again; returns (from_version, to_version)."""
