@@ -4,18 +4,18 @@ Data: every E0 and D1 file of ../shared/football-data/mmz4281/*/ (football-data.
 1993/94 onwards), parsed with footcast.models.football_data.parse_results, features built with
 footcast.models.features.build_features.
 
-1. Timing, on all of E0+D1 (validation season = the last season with results), for the model
-   (MODEL_FEATURES, opening-market prior) and the no-market model (NO_MARKET_FEATURES):
+1. Timing, on all of E0+D1 (validation season = the last season with results), for the two
+   recipes of ``training``: the model (``MARKET_RECIPE``: MODEL_FEATURES, opening-market prior)
+   and the no-market model (``NO_MARKET_RECIPE``: NO_MARKET_FEATURES):
    - baseline "untuned": one ``training.train_model`` with the default parameters;
    - "tuned": ``tuning.tune`` with ``--trials`` trials (default 50; optuna RDB storage in an
      SQLite file, as in production) followed by ``training.train_model`` with the best
      parameters. Goal: under 5 minutes for 50 trials.
 2. Walk-forward backtest (``backtest.walk_forward``) for ``--test-seasons`` (default
-   2021-2024): the model (MODEL_FEATURES: opening prices as features, boosting from the
-   opening-market prior), the no-market model, the opening and closing market, Elo and base
-   rates, on the same matches, per league and overall, with the paired model-minus-market
-   bootstrap interval. ``--backtest-trials`` tunes each model per test season (default 0:
-   fixed parameters, see BACKTEST_PARAMS).
+   2021-2024) of the same recipes (what `footcast evaluate` runs, here on the files directly),
+   the opening and closing market, Elo and base rates, on the same matches, per league and
+   overall, with the paired model-minus-market bootstrap interval. ``--backtest-trials`` tunes
+   each model per test season (default 0: the recipes' fixed parameters).
 
     python benchmarks/bench_training.py                         # everything
     python benchmarks/bench_training.py --trials 50 --no-backtest
@@ -50,9 +50,6 @@ from footcast.models import backtest, features, football_data, training, tuning 
 ROOT = Path(__file__).resolve().parents[1]
 FOOTBALL_DATA = ROOT.parent / "shared" / "football-data" / "mmz4281"
 LEAGUES = ("E0", "D1")
-# Fixed parameters of the backtest models (when not tuned): shallow, heavily regularised
-# corrections to the prior.
-BACKTEST_PARAMS = {"max_depth": 2, "min_child_weight": 50.0, "learning_rate": 0.02}
 
 
 def season_of(folder: str) -> int:
@@ -86,12 +83,12 @@ def seasons_arg(text: str) -> list[int]:
     return [int(x) for x in text.split(",")]
 
 
-def timing(
-    frame: pd.DataFrame, name: str, columns: list[str], prior, trials: int, timeout: float | None
-) -> dict:
-    print(f"\n[{name}] {len(columns)} features, prior {'none' if prior is None else [t[0] for t in prior]}")
+def timing(frame: pd.DataFrame, recipe: training.Recipe, trials: int, timeout: float | None) -> dict:
+    columns, prior = list(recipe.feature_columns), recipe.prior_columns
+    shown = "none" if prior is None else [t[0] for t in prior]
+    print(f"\n[{recipe.name}] {len(columns)} features, prior {shown}")
     t0 = time.perf_counter()
-    base = training.train_model(frame, columns, prior_columns=prior)
+    base = training.train_model(frame, columns, params=recipe.params, **recipe.train_kwargs())
     untuned = time.perf_counter() - t0
     print(
         f"baseline untuned train_model: {untuned:.1f}s  validation season {base.validation_seasons} "
@@ -109,8 +106,9 @@ def timing(
             storage=storage,
             study_name="bench",
             prior_columns=prior,
+            stopping_metric=recipe.stopping_metric,
         )
-        tuned_model = training.train_model(frame, columns, params=result.best_params, prior_columns=prior)
+        tuned_model = training.train_model(frame, columns, params=result.best_params, **recipe.train_kwargs())
         tuned = time.perf_counter() - t0
     print(
         f"tuned ({result.n_trials_done} trials, {result.n_pruned} pruned) + train_model: {tuned:.1f}s "
@@ -190,10 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     out: dict = {}
     if not args.no_timing:
         out["timing"] = {
-            name: timing(frame, name, list(columns), prior, args.trials, args.timeout)
-            for name, columns, prior in (
-                ("model", features.MODEL_FEATURES, training.MARKET_PRIOR),
-                ("model_no_market", features.NO_MARKET_FEATURES, None),
+            name: timing(frame, recipe, args.trials, args.timeout)
+            for name, recipe in (
+                ("model", training.MARKET_RECIPE),
+                ("model_no_market", training.NO_MARKET_RECIPE),
             )
         }
     if not args.no_backtest:
@@ -201,9 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         report = backtest.walk_forward(
             frame,
             args.test_seasons,
-            params=BACKTEST_PARAMS,
-            no_market_params=None,
-            no_market_prior_columns=None,
+            recipe=training.MARKET_RECIPE,
+            no_market_recipe=training.NO_MARKET_RECIPE,
             n_trials=args.backtest_trials,
             timeout_seconds=args.backtest_timeout,
             progress=print,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +36,12 @@ def fill(store: Warehouse, seasons=range(2021, 2025), leagues=("SIM1",), upcomin
 
 
 @pytest.fixture
-def evaluate_env(footcast_home, warehouse_target) -> tuple[dict[str, str], Warehouse]:
-    url, schema = warehouse_target
+def evaluate_env(footcast_home) -> tuple[dict[str, str], Warehouse]:
+    """A simulated warehouse on the real PostgreSQL (the embedded SQLite default is covered by
+    test_evaluate_cli_table_and_errors)."""
+    from tests.conftest import require_service, unique_name
+
+    url, schema = require_service("FOOTCAST_TEST_POSTGRES_URL"), unique_name("footcast_eval")
     store = Warehouse(url, schema)
     store.create_all()
     fill(store)
@@ -50,6 +55,7 @@ def evaluate_env(footcast_home, warehouse_target) -> tuple[dict[str, str], Wareh
         }
     )
     yield env, store
+    store.drop_schema()
     store.engine.dispose()
 
 
@@ -96,7 +102,8 @@ def test_evaluate_cli_table_and_errors(footcast_home):
     assert table.returncode == 0, table.stderr[-2000:]
     for text in ("SIM1: 380 matches", "opening market", "closing market", "minus opening market [95% CI]"):
         assert text in table.stdout
-    assert "rows -> warehouse table backtests" in table.stdout
+    run_id = re.search(r"(\d+) rows -> warehouse table backtests \(run_id (\w+)\)", table.stdout)
+    assert store.count(backtests, {"run_id": run_id.group(2)}) == int(run_id.group(1)) > 0
     missing = footcast("evaluate", "--test-seasons", "2030", env=env)
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1
     assert "SIM1 has no played match in test season(s) 2030" in missing.stderr

@@ -102,8 +102,7 @@ def model(
             ),
             seed=config.seed,
             validation_seasons=config.validation_seasons,
-            prior_columns=recipe.prior_columns,
-            stopping_metric=recipe.stopping_metric,
+            **recipe.tune_kwargs(),
         )
         params = tuned.best_params
         context.log.info(

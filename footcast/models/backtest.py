@@ -229,6 +229,8 @@ def _fit_model(
     storage: str | None,
     study_prefix: str,
     storage_engine_kwargs: dict[str, Any] | None,
+    space: dict[str, Any] | None = None,
+    first_trial: dict[str, Any] | None = None,
 ) -> tuple[training.TrainedModel, dict[str, Any] | None]:
     tuned = None
     if n_trials > 0:
@@ -250,6 +252,8 @@ def _fit_model(
             prior_columns=prior_columns,
             stopping_metric=stopping_metric,
             storage_engine_kwargs=storage_engine_kwargs,
+            space=space,
+            first_trial=first_trial,
         )
         params = result.best_params
         tuned = result.to_dict()
@@ -306,11 +310,17 @@ def walk_forward(
     """
     started_run = time.perf_counter()
     no_market_calibrate, no_market_stopping = calibrate, stopping_metric
+    searches: dict[str, dict[str, Any]] = {"model": {}, "no_market": {}}
     if recipe is not None:
+        searches["model"] = {"space": recipe.search_space, "first_trial": dict(recipe.params)}
         feature_columns, prior_columns = list(recipe.feature_columns), recipe.prior_columns
         params = recipe.params if params is None else params
         calibrate, stopping_metric = recipe.calibrate, recipe.stopping_metric
     if no_market_recipe is not None:
+        searches["no_market"] = {
+            "space": no_market_recipe.search_space,
+            "first_trial": dict(no_market_recipe.params),
+        }
         no_market_feature_columns = list(no_market_recipe.feature_columns)
         no_market_prior_columns = no_market_recipe.prior_columns
         no_market_params = no_market_recipe.params if no_market_params is None else no_market_params
@@ -361,6 +371,7 @@ def walk_forward(
             prior_columns=prior_columns,
             calibrate=calibrate,
             stopping_metric=stopping_metric,
+            **searches["model"],
             **common,
         )
         no_market, tuned_nm = _fit_model(
@@ -371,6 +382,7 @@ def walk_forward(
             prior_columns=no_market_prior_columns,
             calibrate=no_market_calibrate,
             stopping_metric=no_market_stopping,
+            **searches["no_market"],
             **common,
         )
         fitted_seasons = sorted(set(model.data_summary["seasons"]) | set(no_market.data_summary["seasons"]))

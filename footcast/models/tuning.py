@@ -61,17 +61,30 @@ class TuningResult:
         return asdict(self)
 
 
-def search_space(trial: optuna.Trial) -> dict[str, Any]:
-    """The tuned XGBoost parameters (scikit-learn names)."""
-    return {
-        "learning_rate": trial.suggest_float("learning_rate", 0.005, 0.2, log=True),
-        "max_depth": trial.suggest_int("max_depth", 1, 6),
-        "min_child_weight": trial.suggest_float("min_child_weight", 1.0, 1000.0, log=True),
-        "subsample": trial.suggest_float("subsample", 0.5, 1.0),
-        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.2, 1.0),
-        "reg_lambda": trial.suggest_float("reg_lambda", 0.01, 100.0, log=True),
-        "reg_alpha": trial.suggest_float("reg_alpha", 0.001, 10.0, log=True),
-    }
+# The tuned XGBoost parameters (scikit-learn names): (low, high, kind), kind "log" (float on a
+# log scale), "float" or "int". A recipe may narrow it (``training.Recipe.search_space``).
+SEARCH_SPACE: dict[str, tuple[float, float, str]] = {
+    "learning_rate": (0.005, 0.2, "log"),
+    "max_depth": (1, 6, "int"),
+    "min_child_weight": (1.0, 1000.0, "log"),
+    "subsample": (0.5, 1.0, "float"),
+    "colsample_bytree": (0.2, 1.0, "float"),
+    "reg_lambda": (0.01, 100.0, "log"),
+    "reg_alpha": (0.001, 10.0, "log"),
+}
+
+
+def search_space(
+    trial: optuna.Trial, space: dict[str, tuple[float, float, str]] | None = None
+) -> dict[str, Any]:
+    """One trial's parameters from ``space`` (default ``SEARCH_SPACE``)."""
+    params: dict[str, Any] = {}
+    for name, (low, high, kind) in (space or SEARCH_SPACE).items():
+        if kind == "int":
+            params[name] = trial.suggest_int(name, int(low), int(high))
+        else:
+            params[name] = trial.suggest_float(name, float(low), float(high), log=kind == "log")
+    return params
 
 
 def study_name_for(
@@ -152,6 +165,8 @@ def tune(
     n_jobs: int = 2,
     report_every: int = 10,
     storage_engine_kwargs: dict[str, Any] | None = None,
+    space: dict[str, tuple[float, float, str]] | None = None,
+    first_trial: dict[str, Any] | None = None,
 ) -> TuningResult:
     """Tune the XGBoost parameters on the validation seasons' RPS; returns the best found.
 
@@ -190,7 +205,7 @@ def tune(
     metric_name = "rps" if stopping_metric == "rps" else "mlogloss"
 
     def objective(trial: optuna.Trial) -> float:
-        params = {**search_space(trial), "n_estimators": max_rounds, "max_bin": MAX_BIN}
+        params = {**search_space(trial, space), "n_estimators": max_rounds, "max_bin": MAX_BIN}
         native, rounds = training.native_params(params, seed, n_jobs)
         booster = xgb.train(
             native,
@@ -215,6 +230,8 @@ def tune(
         return metrics.ranked_probability_score(probs, y_valid)
 
     signature = _signature(feature_columns, seasons, prior_columns, stopping_metric, max_rounds)
+    if space is not None:
+        signature["space"] = {k: list(v) for k, v in sorted(space.items())}
     study = optuna.create_study(
         storage=_storage(storage, storage_engine_kwargs),
         study_name=study_name,
@@ -226,7 +243,7 @@ def tune(
     recorded = study.user_attrs.get("footcast")
     if recorded is None:
         study.set_user_attr("footcast", signature)
-        study.enqueue_trial(BASELINE_TRIAL)
+        study.enqueue_trial(_first_trial(first_trial, space))
     elif recorded != signature:
         changed = sorted(k for k in signature if recorded.get(k) != signature[k])
         raise ValueError(
@@ -254,6 +271,19 @@ def tune(
         train_rows=len(train),
         validation_rows=len(valid),
     )
+
+
+def _first_trial(params: dict[str, Any] | None, space) -> dict[str, Any]:
+    """The first trial of a new study (default ``BASELINE_TRIAL``), clipped into ``space`` and
+    restricted to its parameters, so tuning never ends worse than it on the validation seasons."""
+    space = space or SEARCH_SPACE
+    chosen = {**BASELINE_TRIAL, **(params or {})}
+    out = {}
+    for name, (low, high, kind) in space.items():
+        if name in chosen:  # others are sampled
+            value = min(max(chosen[name], low), high)
+            out[name] = int(value) if kind == "int" else float(value)
+    return out
 
 
 def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:

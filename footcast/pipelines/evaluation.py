@@ -96,6 +96,10 @@ def evaluate(
     """Run the walk-forward backtest, store it in ``backtests`` and (with ``tracking``, an
     ``MlflowResource``) log it to MLflow. ``frame``: features to use instead of building them
     from the warehouse (tests)."""
+    import optuna
+
+    # One progress line per test season instead of optuna's line per trial.
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     say = progress or (lambda message: None)
     test_seasons = sorted({int(s) for s in test_seasons})
     if frame is None:
