@@ -319,20 +319,41 @@ def _wait_for_key(client: redis.Redis, key: str, timeout: float = 120) -> None:
 
 
 class PublishThread(threading.Thread):
-    def __init__(self, store: redis_store.PredictionStore, batch: pd.DataFrame, version: str):
+    """Publishes in a thread. With ``pause_after=k`` the publish stops after its k-th chunk is
+    stored (at most one more chunk is in flight) until ``resume`` is set: the test acts on Redis
+    at a known point of the publish instead of racing it."""
+
+    def __init__(
+        self,
+        store: redis_store.PredictionStore,
+        batch: pd.DataFrame,
+        version: str,
+        pause_after: int | None = None,
+    ):
         super().__init__(daemon=True)
-        self.store, self.batch, self.version = store, batch, version
+        self.store, self.batch, self.version, self.pause_after = store, batch, version, pause_after
+        self.paused, self.resume = threading.Event(), threading.Event()
         self.result: redis_store.PublishResult | None = None
         self.error: BaseException | None = None
         self.finished_at: float | None = None
 
+    def _progress(self, written: int, _chunks: int) -> None:
+        if written == self.pause_after:
+            self.paused.set()
+            assert self.resume.wait(timeout=60), "the test never resumed the publish"
+
     def run(self) -> None:
         try:
-            self.result = self.store.publish(self.batch, version=self.version)
+            self.result = self.store.publish(self.batch, version=self.version, progress=self._progress)
         except BaseException as exc:  # handed to the test thread
             self.error = exc
         finally:
             self.finished_at = time.monotonic()
+            self.paused.set()  # (a publish that failed before the pause point)
+
+    def wait_paused(self) -> None:
+        assert self.paused.wait(timeout=120), "the publish never reached its pause point"
+        assert self.error is None, repr(self.error)
 
 
 # --- Redis down / restarting during publish --------------------------------------------------------
@@ -343,12 +364,16 @@ def test_redis_down_mid_publish_retries_then_fails_clearly_and_a_rerun_completes
     expected = Expected.of(n)
     store = _store(persistent_server, chunk_size=100, max_attempts=3, backoff_max=0.3)
     store.publish(make_batch("A", n), version="A")
+    # A reader that was reading before Redis went down (its connection dies with the server).
+    early_reader = _store(persistent_server)
+    assert early_reader.get("m000001")["publish_version"] == "A"
 
-    publisher = PublishThread(store, make_batch("B", n), "B")
+    publisher = PublishThread(store, make_batch("B", n), "B", pause_after=n // 100 // 4)
     publisher.start()
-    _wait_for_key(store.client, _key_of_row("faults", "B", n // 4))
+    publisher.wait_paused()
     down_at = time.monotonic()
     persistent_server.stop()
+    publisher.resume.set()
     publisher.join(timeout=60)
     assert not publisher.is_alive()
 
@@ -362,8 +387,9 @@ def test_redis_down_mid_publish_retries_then_fails_clearly_and_a_rerun_completes
     assert publisher.finished_at - down_at >= 0.2 + 0.3 - 0.01
 
     persistent_server.start()
-    # The publisher's own client and a fresh reader both reconnect and get the complete A.
-    for reader in (store, _store(persistent_server)):
+    # The publisher's own client, the early reader and a fresh one reconnect and get the complete A
+    # (the restarted server has no scripts cached either).
+    for reader in (store, early_reader, _store(persistent_server)):
         assert reader.current_version() == "A"
         assert expected.record_problem(reader.get("m000001"), "m000001") is None
         assert reader.get("m000001")["publish_version"] == "A"
@@ -389,10 +415,11 @@ def test_redis_restarting_mid_publish_within_the_retry_budget_completes_the_publ
     store = _store(persistent_server, chunk_size=100, max_attempts=10, backoff_max=1.0)
     store.publish(make_batch("A", n), version="A")
 
-    publisher = PublishThread(store, make_batch("B", n), "B")
+    publisher = PublishThread(store, make_batch("B", n), "B", pause_after=n // 100 // 3)
     publisher.start()
-    _wait_for_key(store.client, _key_of_row("faults", "B", n // 3))
+    publisher.wait_paused()
     persistent_server.stop()
+    publisher.resume.set()
     time.sleep(0.3)
     assert publisher.is_alive(), "the publish gave up while Redis was restarting"
     persistent_server.start()
@@ -418,12 +445,12 @@ def test_a_restart_that_loses_the_written_keys_fails_the_publish_instead_of_serv
     store = _store(volatile_server, chunk_size=100, max_attempts=10, backoff_max=1.0)
     store.publish(make_batch("A", n), version="A")
 
-    publisher = PublishThread(store, make_batch("B", n), "B")
+    publisher = PublishThread(store, make_batch("B", n), "B", pause_after=n // 100 // 3)
     publisher.start()
-    _wait_for_key(store.client, _key_of_row("faults", "B", n // 3))
+    publisher.wait_paused()
     volatile_server.stop()
-    time.sleep(0.2)
     volatile_server.start()
+    publisher.resume.set()
     publisher.join(timeout=60)
 
     assert isinstance(publisher.error, redis_store.PublishError), repr(publisher.error)
@@ -440,21 +467,25 @@ def test_a_restart_that_loses_the_written_keys_fails_the_publish_instead_of_serv
 
 _PUBLISHER = """
 import sys
+import time
 import redis
 from footcast.pipelines import redis_store
 from tests.test_redis_faults import make_batch
 
 url, prefix, tag, n, chunk = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+pause = float(sys.argv[6])
 batch = make_batch(tag, n)
 client = redis.Redis.from_url(url, decode_responses=True)
-redis_store.PredictionStore(client, prefix=prefix, chunk_size=chunk).publish(batch, version=tag)
+store = redis_store.PredictionStore(client, prefix=prefix, chunk_size=chunk)
+store.publish(batch, version=tag, progress=lambda written, chunks: time.sleep(pause))
 """
 
 
-def _publisher(url: str, tag: str, n: int, chunk: int) -> subprocess.Popen:
-    """Publish ``make_batch(tag, n)`` as version ``tag`` in a separate process."""
+def _publisher(url: str, tag: str, n: int, chunk: int, pause: float = 0.0) -> subprocess.Popen:
+    """Publish ``make_batch(tag, n)`` as version ``tag`` in a separate process, sleeping ``pause``
+    seconds after each chunk (so that it is still writing when the test kills it)."""
     return subprocess.Popen(
-        [sys.executable, "-c", _PUBLISHER, url, "faults", tag, str(n), str(chunk)],
+        [sys.executable, "-c", _PUBLISHER, url, "faults", tag, str(n), str(chunk), str(pause)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -523,12 +554,15 @@ def test_publisher_killed_midway_readers_only_ever_see_a_complete_version(persis
     assert store.current_version() == "A"
 
     stop = threading.Event()
-    readers = [Reader(_store(persistent_server), expected, seed, stop) for seed in range(3)]
+    # The readers are threads sharing one store, as the threads of an API process would.
+    reading_store = _store(persistent_server)
+    readers = [Reader(reading_store, expected, seed, stop) for seed in range(3)]
     for reader in readers:
         reader.start()
     try:
-        # B in a separate process, SIGKILLed once a quarter of its match keys are written.
-        doomed = _publisher(url, "B", n, chunk)
+        # B in a separate process, SIGKILLed once a quarter of its match keys are written, while
+        # it is writing: its 200 chunks take 2 s at least.
+        doomed = _publisher(url, "B", n, chunk, pause=0.01)
         try:
             _wait_for_key(store.client, _key_of_row("faults", "B", n // 4))
         finally:
@@ -594,3 +628,22 @@ def test_republishing_an_expired_version_or_rolling_back_leaves_no_ttl_on_what_i
     assert 0 < store.client.ttl(_key_of_row("faults", "A", 0)) <= 600
     assert 0 < store.client.ttl("faults:v:A:kickoff") <= 600
     assert store.client.ttl(_key_of_row("faults", "C", 0)) == -1
+
+
+def test_lookups_recover_when_the_server_forgets_the_scripts_or_drops_the_connections(volatile_server):
+    """Each reading thread keeps a connection for its lookups; a flushed script cache and
+    connections the server dropped are each recovered within the lookup that meets them."""
+    n = 300
+    expected = Expected.of(n)
+    store = _store(volatile_server, chunk_size=100)
+    store.publish(make_batch("A", n), version="A")
+    assert expected.record_problem(store.get("m000007"), "m000007") is None
+
+    store.client.script_flush()
+    assert expected.record_problem(store.get("m000008"), "m000008") is None
+    assert [r["match_id"] for r in store.by_team("team 001")] == expected.team["team 001"]
+
+    admin = _client(volatile_server)
+    assert admin.client_kill_filter(_type="normal", skipme=True) >= 1
+    assert expected.record_problem(store.get("m000009"), "m000009") is None
+    assert [r["match_id"] for r in store.by_team("team 002")] == expected.team["team 002"]

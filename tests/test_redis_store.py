@@ -89,8 +89,12 @@ def test_publish_against_a_dead_server_fails_clearly_without_touching_the_pointe
     import redis
 
     store.publish(batch("v1"))
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     dead = redis_store.PredictionStore(
-        redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2),
+        # Only the store's retries (redis-py's own would add seconds of backoff to each attempt).
+        redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)),
         prefix=store.prefix,
         max_attempts=2,
         backoff_max=0.05,
@@ -99,6 +103,69 @@ def test_publish_against_a_dead_server_fails_clearly_without_touching_the_pointe
     with pytest.raises(redis_store.PublishError, match=r"redis://127.0.0.1:1 failed after 2 attempts"):
         dead.publish(batch("v2"))
     assert store.current_version() == "v1"
+
+
+def test_a_batch_that_is_not_probabilities_is_refused_before_anything_is_written(store, redis_client):
+    store.publish(batch("v1"))
+    keys_before = set(redis_client.scan_iter(match=f"{store.prefix}:*"))
+    broken = batch("v2")
+    broken.loc[3, "p_home"] = float("nan")
+    with pytest.raises(
+        ValueError, match=r"batch v2 was not published: .*non-finite probabilities for 1 rows"
+    ):
+        store.publish(broken)
+    off = batch("v2")
+    off["p_draw"] = 0.35  # rows sum to 1.1
+    with pytest.raises(ValueError, match=r"batch v2 was not published: .*do not sum to 1"):
+        store.publish(off)
+    assert set(redis_client.scan_iter(match=f"{store.prefix}:*")) == keys_before
+    assert store.current_version() == "v1"
+
+
+def test_stored_texts_and_indexes_for_accented_names_naive_kickoffs_and_a_short_last_chunk(
+    store, redis_client
+):
+    # 7 rows in chunks of 4: the last chunk is short; München plays in both chunks and several
+    # times in one (one index command per team and chunk); names and an id are not ASCII (the
+    # commands give byte lengths); kickoffs are naive (taken as UTC); generated_at is UK-local.
+    frame = batch("v1", n=7)
+    frame["home_team"] = ["München", "München", "Köln", "München", "Köln", "Alpha", "München"]
+    frame["away_team"] = ["Köln", "Alpha", "München", "Bravo", "Bravo", "München", "Alpha"]
+    frame.loc[2, "match_id"] = "m-ü2"
+    frame["kickoff"] = frame["kickoff"].dt.tz_localize(None)
+    frame["generated_at"] = pd.Timestamp("2026-11-29 08:00", tz="Europe/London")
+    result = store.publish(frame)
+    assert (result.count, result.chunks) == (7, 2)
+
+    stored = redis_client.hgetall(f"{store.prefix}:v:v1:match:m-ü2")
+    assert stored == {
+        "match_id": "m-ü2",
+        "league": "SIM1",
+        "season": "2026",
+        "kickoff": "2026-12-06T03:00:00+00:00",
+        "home_team": "Köln",
+        "away_team": "München",
+        "p_home": "0.5",
+        "p_draw": "0.25",
+        "p_away": "0.25",
+        "fair_odds_home": "2.0",
+        "fair_odds_draw": "4.0",
+        "fair_odds_away": "4.0",
+        "model_name": "footcast-1x2",
+        "model_version": "1",
+        "feature_set_version": "fs-test",
+        "generated_at": "2026-11-29T08:00:00+00:00",
+        "publish_version": "v1",
+    }
+    assert store.get("m-ü2")["home_team"] == "Köln"
+    munich = [r["match_id"] for r in store.by_team("MUNCHEN")]
+    assert munich == ["m0000", "m0001", "m-ü2", "m0003", "m0005", "m0006"]  # by kickoff
+    assert [r["match_id"] for r in store.by_team("koln")] == ["m0000", "m-ü2", "m0004"]
+    # League days are UK-local: 2026-12-06 03:00 UTC is on the 6th, 21:00 UTC on the 5th.
+    assert [r["match_id"] for r in store.by_league_date("SIM2", "2026-12-05")] == ["m0001"]
+    assert [r["match_id"] for r in store.by_league_date("SIM1", "2026-12-06")] == ["m-ü2", "m0004"]
+    assert redis_client.zcard(f"{store.prefix}:v:v1:kickoff") == 7
+    assert store.leagues() == ["SIM1", "SIM2"]
 
 
 def test_redact_url_hides_the_password():

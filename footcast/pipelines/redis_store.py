@@ -390,6 +390,15 @@ class PredictionStore:
             if "publish_version" in batch and len(batch)
             else new_version()
         )
+        # A batch from the warehouse passed this check when it was scored; one edited or loaded
+        # since may not have: nothing that is not a probability distribution reaches readers.
+        from footcast.models.training import check_probabilities  # (imports XGBoost: not for readers)
+
+        try:
+            if len(batch):
+                check_probabilities(batch[["p_home", "p_draw", "p_away"]].to_numpy(dtype="float64"))
+        except ValueError as exc:
+            raise ValueError(f"prediction batch {version} was not published: {exc}") from exc
         base = self._base(version)
         self._retrying("registering the pending version", lambda: self.client.sadd(self.pending_key, version))
         self._retrying(f"clearing leftovers of version {version}", lambda: self._clear_leftovers(version))
