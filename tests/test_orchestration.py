@@ -184,6 +184,35 @@ def test_the_ingest_schedule_requests_the_current_season_of_each_scheduled_leagu
     assert automation.current_season_ingest.execution_timezone == "Europe/London"
 
 
+def test_the_current_season_freshness_check_names_the_stale_partitions(footcast_home, monkeypatch):
+    import dagster as dg
+
+    from footcast.pipelines import partitions
+    from footcast.pipelines.definitions import build_definitions
+
+    monkeypatch.setenv("FOOTCAST_NOW", NOW)
+    defs = build_definitions()
+    instance = dg.DagsterInstance.ephemeral()
+    sim1 = partitions.partition_key("SIM1", 2026)
+    assert defs.resolve_job_def("ingest").execute_in_process(instance=instance, partition_key=sim1).success
+
+    def evaluate(leagues: str):
+        monkeypatch.setenv("FOOTCAST_SCHEDULE_LEAGUES", leagues)
+        result = defs.resolve_job_def("freshness_checks").execute_in_process(instance=instance)
+        [check] = [
+            c
+            for c in result.get_asset_check_evaluations()
+            if c.check_name == "validated_current_season_fresh"
+        ]
+        return check
+
+    fresh = evaluate("SIM1")
+    assert fresh.passed
+    stale = evaluate("SIM1,SIM2")  # SIM2's current season was never validated
+    assert not stale.passed and stale.severity == dg.AssetCheckSeverity.WARN
+    assert stale.metadata["stale_partitions"].value == str(partitions.partition_key("SIM2", 2026))
+
+
 # -- the daemon against a PostgreSQL instance --------------------------------------------
 
 
@@ -395,8 +424,25 @@ def test_the_daemon_keeps_predictions_current(production_env, site, tmp_path):
 
     daemon = Daemon(tmp_path / "daemon.log")
     try:
-        # 1. The fixtures sensor sees the fixtures for the first time: one prediction refresh.
-        [first] = _wait(daemon, instance, "the fixtures sensor's run", lambda: sensor_runs(SUCCESS), 150)
+        # 1. At start the fixtures sensor sees the fixtures for the first time (one prediction
+        # refresh), and the ingest schedule (every minute here) ticks at the next minute: one
+        # run per tracked league's current-season partition. The schedule is stopped after that
+        # tick, and the runs finish.
+        _wait(daemon, instance, "the schedule's first tick", lambda: len(first_tick_runs()) >= 2, 150)
+        state = _instigator(instance, "current_season_ingest")
+        instance.stop_schedule(state.instigator_origin_id, state.selector_id)
+        assert {r.dagster_run.tags["dagster/partition"] for r in first_tick_runs()} == expected
+        in_flight = [DagsterRunStatus.QUEUED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+        _wait(
+            daemon,
+            instance,
+            "the first runs to finish",
+            lambda: not instance.get_run_records(dg.RunsFilter(statuses=in_flight)),
+            240,
+        )
+        assert all(r.dagster_run.status == SUCCESS for r in first_tick_runs())
+        [first] = sensor_runs()
+        assert first.dagster_run.status == SUCCESS
         assert first.dagster_run.tags["footcast/stage"] == "predict"
         published = store.current_version()
         before = store.get(arsenal)
@@ -410,28 +456,13 @@ def test_the_daemon_keeps_predictions_current(production_env, site, tmp_path):
         # 3. The odds of one fixture move at the source: a new batch reaches Redis.
         changed = fixtures.replace(ARSENAL_ODDS.encode(), b"3.10,3.40,2.30,3.20,3.50,2.35")
         site.routes["/fixtures.csv"] = (200, changed)
-        _wait(daemon, instance, "the run on changed odds", lambda: len(sensor_runs(SUCCESS)) == 2, 120)
+        _wait(daemon, instance, "the run on changed odds", lambda: len(sensor_runs(SUCCESS)) == 2, 180)
         assert store.current_version() != published
         after = store.get(arsenal)
         assert after["p_home"] != before["p_home"]
         last = sensor_runs()[-1]
         [skip, *_] = _wait(daemon, instance, "a skipped tick", lambda: skipped_since(last.end_time), 60)
         assert not skip.run_ids and len(sensor_runs()) == 2
-
-        # 4. The ingest schedule (every minute here) ticked: one run per tracked league's
-        # current-season partition. Stopped after its first tick; the runs finish.
-        _wait(daemon, instance, "the schedule's first tick", lambda: len(first_tick_runs()) >= 2, 90)
-        state = _instigator(instance, "current_season_ingest")
-        instance.stop_schedule(state.instigator_origin_id, state.selector_id)
-        assert {r.dagster_run.tags["dagster/partition"] for r in first_tick_runs()} == expected
-        in_flight = [DagsterRunStatus.QUEUED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
-        _wait(
-            daemon,
-            instance,
-            "the scheduled runs to finish",
-            lambda: not instance.get_run_records(dg.RunsFilter(statuses=in_flight)),
-            150,
-        )
     finally:
         daemon.stop()
 
