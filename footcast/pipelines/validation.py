@@ -52,7 +52,10 @@ class ValidationReport:
 
 def _row_digests(frame: pd.DataFrame) -> dict[str, int]:
     """match_id -> hash of the row's values (lineage excluded), to see what a re-scrape changed."""
-    values = frame[_COMPARED[1:]].astype("string").fillna("")
+    values = frame[_COMPARED[1:]].copy()
+    for column in values.columns:  # same instant, same hash, whatever the stored resolution
+        if isinstance(values[column].dtype, pd.DatetimeTZDtype):
+            values[column] = values[column].dt.as_unit("ns")
     hashes = pd.util.hash_pandas_object(values, index=False)
     return dict(zip(frame["match_id"].astype("string").fillna(""), hashes.to_numpy().tolist(), strict=True))
 
@@ -77,6 +80,23 @@ def known_teams(league_code: str) -> set[str] | None:
     return set(names) if names else None
 
 
+def _read_partitions(
+    warehouse: Warehouse, table, targets: list[tuple[str, int]]
+) -> dict[tuple[str, int], pd.DataFrame]:
+    """(league, season) -> that partition's rows of ``table`` in canonical form plus
+    ``fetched_at`` (possibly no rows); one query and one conversion for all of them."""
+    leagues = sorted({league for league, _season in targets})
+    seasons = sorted({season for _league, season in targets})
+    stored = warehouse.read(table, {"league": leagues, "season": seasons})
+    frame = schema.conform(stored).assign(fetched_at=stored["fetched_at"].to_numpy())
+    groups = {
+        (str(league), int(season)): group.reset_index(drop=True)
+        for (league, season), group in frame.groupby(["league", "season"], sort=False)
+    }
+    empty = frame.iloc[0:0]
+    return {target: groups.get(target, empty) for target in targets}
+
+
 def validate_and_store(
     warehouse: Warehouse, league_code: str, season: int, max_quarantine_share: float = 0.05
 ) -> ValidationReport:
@@ -88,11 +108,10 @@ def validate_and_store_many(
 ) -> list[ValidationReport]:
     """Validate raw (league, season) partitions (one suite run for all of them) and store each
     outcome atomically: a partition whose blocking checks fail keeps its previous version."""
-    raws, fetched = [], []
-    for league_code, season in targets:
-        where = {"league": league_code, "season": season}
-        raws.append(warehouse.read_matches(raw_matches, where))
-        fetched.append(warehouse.read(raw_matches, where, columns=["fetched_at"])["fetched_at"].max())
+    raw_by_partition = _read_partitions(warehouse, raw_matches, targets)
+    previous_by_partition = _read_partitions(warehouse, matches, targets)
+    raws = [raw_by_partition[target].drop(columns="fetched_at") for target in targets]
+    fetched = [raw_by_partition[target]["fetched_at"].max() for target in targets]
     outcomes = suites.validate_partitions(
         [
             suites.PartitionInput(
@@ -113,7 +132,7 @@ def validate_and_store_many(
         if report.blocked:
             continue
         where = {"league": league_code, "season": season}
-        previous = warehouse.read_matches(matches, where)
+        previous = previous_by_partition[(league_code, season)]
         # One fetch fills a raw partition, so its fetch time is the lineage of every row.
         valid = outcome.valid.assign(fetched_at=fetched_at)
         held = outcome.quarantined.assign(fetched_at=fetched_at)

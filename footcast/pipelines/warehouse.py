@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -211,13 +212,22 @@ def _to_db(value: Any) -> Any:
     return value
 
 
+def _db_values(series: pd.Series) -> list[Any]:
+    """One column as DB-API values, converted column-wise (a backfill writes millions of cells)."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        naive = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        return [None if pd.isna(v) else v.to_pydatetime() for v in naive.astype(object)]
+    if series.dtype == object:
+        return [_to_db(v) for v in series]
+    values = series.to_numpy(dtype=object, na_value=None)
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
 def records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
     """Rows of ``frame`` as dicts of DB-API values, restricted to ``columns``."""
     present = [c for c in columns if c in frame.columns]
-    return [
-        {c: _to_db(v) for c, v in zip(present, row, strict=True)}
-        for row in frame[present].itertuples(index=False, name=None)
-    ]
+    values = [_db_values(frame[c]) for c in present]
+    return [dict(zip(present, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 class Warehouse:
@@ -281,7 +291,10 @@ class Warehouse:
         cols = [table.c[c] for c in columns] if columns else list(table.columns)
         query = sa.select(*cols)
         for key, value in (where or {}).items():
-            query = query.where(table.c[key] == value)
+            if isinstance(value, (list, tuple, set)):  # any of these values
+                query = query.where(table.c[key].in_(sorted(value)))
+            else:
+                query = query.where(table.c[key] == value)
         with self.engine.connect() as conn:
             result = conn.execute(query)
             frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
