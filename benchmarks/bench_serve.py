@@ -248,7 +248,12 @@ def main() -> int:
                             )
                             print(row(name, workers, report), flush=True)
                             if report["errors"]:
-                                print(f"  server log tail:\n{server.log.read_text()[-3000:]}", flush=True)
+                                exit_code = server.process.poll()
+                                state = "running" if exit_code is None else f"exited with {exit_code}"
+                                print(
+                                    f"  server {state}; log tail:\n{server.log.read_text()[-3000:]}",
+                                    flush=True,
+                                )
                             results.append({"what": name, "workers": workers, **report})
                     finally:
                         server.stop()

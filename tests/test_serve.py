@@ -11,6 +11,7 @@ the tests talk HTTP to it (httpx) and the server reads a real Redis.
 - schemathesis against the OpenAPI schema the server serves: no failures.
 """
 
+import asyncio
 import os
 import random
 import re
@@ -377,6 +378,43 @@ def test_serves_the_embedded_redis_by_default(tmp_path):
     finally:
         server.stop()
     assert "embedded redis" in server.log() and "Traceback" not in server.log()
+
+
+def test_clients_hanging_up_do_not_stop_a_single_worker_server(published, tmp_path):
+    """As a load generator ends a run: 50 connections in a request loop, each then sends one
+    more request and goes away (close or reset) while the server waits for Redis."""
+    url, prefix, _store = published
+    server = ApiServer(tmp_path, url, prefix, workers=1).start()  # serves in the CLI process itself
+    request = b"GET /predictions/m000001 HTTP/1.1\r\nHost: x\r\n\r\n"
+
+    async def client(rng: random.Random, until: float) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        while asyncio.get_running_loop().time() < until:
+            writer.write(request)
+            await reader.readuntil(b"}}")
+        writer.write(request)
+        await asyncio.sleep(rng.random() / 500)
+        writer.transport.abort() if rng.random() < 0.5 else writer.close()
+
+    async def runs() -> None:
+        rng = random.Random(0)
+        for _ in range(5):
+            until = asyncio.get_running_loop().time() + 0.5
+            await asyncio.gather(*(client(rng, until) for _ in range(50)), return_exceptions=True)
+
+    try:
+        # The cause, checked directly (the race above does not lose every time): a write to a
+        # socket the client closed raises EPIPE in the server, unless SIGPIPE kills it first
+        # (the CLI restores SIGPIPE's default action so `footcast lookup | head` ends quietly).
+        status = Path(f"/proc/{server.process.pid}/status").read_text()
+        ignored = int(re.search(r"SigIgn:\s*([0-9a-f]+)", status).group(1), 16)
+        assert ignored & (1 << (signal.SIGPIPE - 1)), "SIGPIPE is not ignored by the serving process"
+        asyncio.run(runs())
+        time.sleep(0.2)
+        assert server.process.poll() is None, f"the server died ({server.process.returncode})"
+        assert get(server, "/predictions/m000001").status_code == 200
+    finally:
+        server.stop()
 
 
 # --- Redis going away ------------------------------------------------------------------------------

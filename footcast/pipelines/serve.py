@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
 from contextlib import asynccontextmanager
@@ -830,6 +831,10 @@ def run(
         own_metrics_dir = tempfile.mkdtemp(prefix="footcast-serve-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_metrics_dir
     settings = Settings.from_env()
+    # A client that hangs up must cost a write an EPIPE error, not the server its life: the CLI
+    # restores SIGPIPE's default action (so `footcast lookup | head` ends quietly), and with
+    # one worker uvicorn serves in this very process.
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     print(
         f"footcast serve: http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''}), "
         f"predictions from {description} prefix {settings.prefix!r}; "
