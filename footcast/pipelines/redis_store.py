@@ -12,13 +12,18 @@ Key layout (``P`` is the key prefix, default ``footcast``; ``V`` a publish versi
     P:v:V:kickoff                   zset     all match ids, score = kickoff epoch (time windows)
     P:v:V:leagues                   set      leagues in this version
 
-Publishing writes every key of the new version first (pipelined, in chunks so the server is
-never blocked for long), then switches ``P:current`` in one MULTI/EXEC. Readers resolve the
-pointer and read the version inside one Lua script, so a lookup is one round trip and always
-sees one complete version. Versions beyond the newest ``keep_versions`` (and a version rolled
-back from) get a TTL. Before the switch the publish checks that every prediction is stored (a
-Redis restart without persistence loses earlier chunks); rewriting a version that is not
-current first deletes what an earlier write of it left (a killed publisher, a TTL).
+Publishing writes every key of the new version first, then switches ``P:current`` in one
+MULTI/EXEC. The keys go in chunks (default 5,000 predictions), each one non-transactional
+pipeline: a HSET per prediction, one ZADD per index key and one SADD. Redis serves other
+clients between the 16 KB reads of a pipeline, so a chunk never blocks it for long; two chunks
+are in flight, one being encoded while Redis stores the other. Readers resolve the pointer and
+read the version inside one Lua script, so a lookup is one round trip and always sees one
+complete version (each reading thread keeps one pool connection for its lookups). Versions
+beyond the newest ``keep_versions`` (and a version rolled back from) get a TTL. Before the
+switch the publish checks that the batch is probabilities and, after the writes, that every
+prediction is stored (a Redis restart without persistence loses earlier chunks); rewriting a
+version that is not current first deletes what an earlier write of it left (a killed
+publisher, a TTL).
 """
 
 from __future__ import annotations
@@ -320,7 +325,7 @@ class PredictionStore:
         client: redis.Redis,
         prefix: str = "footcast",
         keep_versions: int = 3,
-        chunk_size: int = 2000,
+        chunk_size: int = 5000,
         expire_seconds: int = 3600,
         max_attempts: int = 5,
         backoff_max: float = 8.0,
