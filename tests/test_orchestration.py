@@ -274,33 +274,32 @@ def production_env(footcast_home, scratch_database, site, monkeypatch) -> Iterat
     monkeypatch.delenv("FOOTCAST_SCHEDULE_LEAGUES", raising=False)
     monkeypatch.delenv("FOOTCAST_NOW", raising=False)
     monkeypatch.delenv("FOOTCAST_ALERT_WEBHOOK_URL", raising=False)
-    training_schema = unique_name("footcast_orch_training")
     yield {
         "instance_db": scratch_database,
         "redis_url": redis_url,
         "prefix": prefix,
-        "training_schema": training_schema,
+        "training_warehouse": f"sqlite:///{footcast_home / 'training.sqlite'}",
     }
     Warehouse(pg_url, schema_name).drop_schema()
-    Warehouse(pg_url, training_schema).drop_schema()
     client = redis.Redis.from_url(redis_url)
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
 
 
-def _seed_history(instance, monkeypatch, training_schema: str) -> None:
+def _seed_history(instance, monkeypatch, training_warehouse: str) -> None:
     """Before automation is switched on: a champion model in MLflow (trained here on two
-    simulated seasons kept in a separate warehouse schema, so they do not count as a tracked
-    league) and the current E0 season backfilled from the loopback site."""
+    simulated seasons kept in a separate warehouse, so they are not a tracked league of the
+    serving one) and the current E0 season backfilled from the loopback site."""
     import dagster as dg
 
     from footcast.pipelines import partitions
     from footcast.pipelines.definitions import build_definitions
 
     season = partitions.current_season()
-    serving_schema = os.environ["FOOTCAST_WAREHOUSE_SCHEMA"]
-    monkeypatch.setenv("FOOTCAST_WAREHOUSE_SCHEMA", training_schema)
+    serving = {name: os.environ[name] for name in ("FOOTCAST_WAREHOUSE_URL", "FOOTCAST_WAREHOUSE_SCHEMA")}
+    monkeypatch.setenv("FOOTCAST_WAREHOUSE_URL", training_warehouse)
+    monkeypatch.delenv("FOOTCAST_WAREHOUSE_SCHEMA")
     defs = build_definitions()
     ingest = defs.resolve_job_def("ingest")
     for year in (season - 1, season):
@@ -310,7 +309,8 @@ def _seed_history(instance, monkeypatch, training_schema: str) -> None:
     no_tuning = {"ops": {"model": {"config": {"n_trials": 0}}}}
     assert dg.materialize(assets, resources=defs.resources, instance=instance, run_config=no_tuning).success
 
-    monkeypatch.setenv("FOOTCAST_WAREHOUSE_SCHEMA", serving_schema)
+    for name, value in serving.items():
+        monkeypatch.setenv(name, value)
     ingest = build_definitions().resolve_job_def("ingest")
     key = partitions.partition_key("E0", season)
     assert ingest.execute_in_process(instance=instance, partition_key=key).success
@@ -419,7 +419,7 @@ def test_the_daemon_keeps_predictions_current(production_env, site, tmp_path, mo
     site.routes["/fixtures.csv"] = (200, fixtures)
     instance = dg.DagsterInstance.get()
     assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
-    _seed_history(instance, monkeypatch, production_env["training_schema"])
+    _seed_history(instance, monkeypatch, production_env["training_warehouse"])
     seeded = {r.dagster_run.run_id for r in instance.get_run_records()}
     store = RedisResource(url=production_env["redis_url"], prefix=production_env["prefix"]).store()
     assert store.current_version() is None
