@@ -54,8 +54,7 @@ def raw_matches(
             context.log.error(f"{key}: {exc}")
             continue
         rows = store.replace_partition(raw_table, {"league": league_code, "season": season}, fetched.frame)
-        context.log.info(f"{key}: {rows} rows from {fetched.origin} ({fetched.url})")
-        metadata[key] = {"rows": rows, **fetched.metadata()}
+        metadata[key] = {"rows": rows, **fetched.metadata()}  # on the partition's materialization
     if failures:
         # The run fails, but the partitions that loaded are materialized: their events say so.
         for key, meta in metadata.items():

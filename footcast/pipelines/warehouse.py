@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -214,13 +213,13 @@ def _to_db(value: Any) -> Any:
 
 def _db_values(series: pd.Series) -> list[Any]:
     """One column as DB-API values, converted column-wise (a backfill writes millions of cells)."""
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        naive = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        naive = series.dt.tz_convert("UTC").dt.tz_localize(None) if series.dt.tz is not None else series
         return [None if pd.isna(v) else v.to_pydatetime() for v in naive.astype(object)]
     if series.dtype == object:
         return [_to_db(v) for v in series]
-    values = series.to_numpy(dtype=object, na_value=None)
-    return [v.item() if isinstance(v, np.generic) else v for v in values]
+    # numeric, boolean and string columns come out as Python values with None for nulls
+    return series.to_numpy(dtype=object, na_value=None).tolist()
 
 
 def records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
