@@ -59,3 +59,35 @@ def test_rerun_is_idempotent(warehouse):
     for _ in range(2):
         warehouse.replace_partition(matches, where, rows("SIM1", 2024, 6))
     assert warehouse.count(matches, where) == 6
+
+
+def test_concurrent_writes_of_one_partition_never_mix_or_duplicate(warehouse):
+    """A backfill and the daily schedule may write the same partition at once: the partition
+    ends as one writer's complete version, never both (PostgreSQL's READ COMMITTED would let
+    two DELETE-then-INSERT transactions both insert)."""
+    import threading
+
+    where = {"league": "E0", "season": 2025}
+    versions = [rows("E0", 2025, 5, goals=1), rows("E0", 2025, 5, goals=2)]
+    errors: list[BaseException] = []
+    for _round in range(8):
+        barrier = threading.Barrier(len(versions))
+
+        def write(frame: pd.DataFrame, barrier: threading.Barrier = barrier) -> None:
+            try:
+                barrier.wait()
+                warehouse.replace_partition(raw_matches, where, frame)
+                warehouse.replace_partition(matches, where, frame)
+            except BaseException as exc:  # surfaced below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=write, args=(v,)) for v in versions]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        for table in (raw_matches, matches):
+            back = warehouse.read_matches(table, where)
+            assert len(back) == 5 and back["match_id"].is_unique
+            assert back["fthg"].nunique() == 1  # one writer's version, whole

@@ -255,6 +255,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             f"seasons {outside[0]}..{outside[-1]} are outside {min(valid_seasons)}-{max(valid_seasons)}"
         )
     targets = [(league, season) for league in args.leagues for season in args.seasons]
+    if args.submit:
+        return _submit_backfill(args, targets)
     workers = max(1, min(args.workers, len(targets)))
     print(
         f"footcast backfill: raw + validated for {len(targets)} league-season partitions"
@@ -292,6 +294,65 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if failures:
         raise CommandError(f"{len(failures)} partition(s) failed; first: {failures[0]}")
     return EXIT_OK
+
+
+BACKFILL_ASSETS = ("raw_matches", "validated_matches")
+
+
+def _submit_backfill(args: argparse.Namespace, targets: list[tuple[str, int]]) -> int:
+    """Hand the backfill to the Dagster daemon: an asset backfill, as the UI launches one,
+    which runs the partitions range by range (the assets' backfill policy)."""
+    import dagster as dg
+
+    # Private API: what the UI's launch-backfill mutation does, without a webserver.
+    from dagster._core.execution.backfill import PartitionBackfill
+    from dagster._core.utils import make_new_backfill_id
+
+    from footcast.pipelines import partitions
+    from footcast.pipelines.definitions import defs
+
+    keys = [partitions.partition_key(league, season) for league, season in targets]
+    leagues = ",".join(dict.fromkeys(league for league, _season in targets))
+    seasons = sorted({season for _league, season in targets})
+    title = f"footcast backfill {leagues} {seasons[0]}-{seasons[-1]}"
+    with _instance() as instance:
+        backfill = PartitionBackfill.from_asset_partitions(
+            backfill_id=make_new_backfill_id(),
+            asset_graph=defs.resolve_asset_graph(),
+            partition_names=keys,
+            asset_selection=[dg.AssetKey(asset) for asset in BACKFILL_ASSETS],
+            backfill_timestamp=time.time(),
+            tags={"footcast/command": "backfill --submit"},
+            dynamic_partitions_store=instance,
+            all_partitions=False,
+            title=title,
+            description=f"raw + validated for {len(keys)} league-season partitions"
+            + (" (forced re-download)" if args.force else ""),
+            run_config={"ops": {"raw_matches": {"config": {"force": True}}}} if args.force else None,
+        )
+        instance.add_backfill(backfill)
+        daemon_running = _backfill_daemon_alive(instance)
+    ranges = partitions.key_ranges(keys)
+    print(
+        f"submitted backfill {backfill.backfill_id}: {title}, {len(keys)} partitions of "
+        f"{' + '.join(BACKFILL_ASSETS)} in {len(ranges)} partition range(s)\n"
+        f"  the Dagster daemon runs it; the UI tracks it under Overview > Backfills "
+        f"(/runs/b/{backfill.backfill_id})"
+    )
+    if not daemon_running:
+        print(
+            f"  note: no dagster-daemon is running for DAGSTER_HOME={os.environ['DAGSTER_HOME']}; "
+            "start one (dagster-daemon run -w workspace.yaml) to execute it",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _backfill_daemon_alive(instance) -> bool:
+    """Whether a daemon with a backfill loop sent a heartbeat in the last two minutes."""
+    heartbeats = instance.get_daemon_heartbeats()
+    beat = heartbeats.get("BACKFILL")
+    return beat is not None and time.time() - beat.timestamp < 120
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -540,6 +601,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="re-download completed seasons the archive already holds, and re-validate",
+    )
+    backfill.add_argument(
+        "--submit",
+        action="store_true",
+        help="hand the backfill to the Dagster daemon (tracked in the UI) instead of running it here",
     )
     backfill.set_defaults(handler=cmd_backfill)
 

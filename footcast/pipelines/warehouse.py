@@ -8,6 +8,7 @@ one transaction, so a failed write leaves the previous version intact.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -274,12 +275,23 @@ class Warehouse:
         if conn is None:
             with self.engine.begin() as own:
                 return self.replace_partition(table, where, frame, own)
+        self._lock_partition(conn, table, where)
         condition = sa.and_(sa.true(), *[table.c[k] == v for k, v in where.items()])
         conn.execute(table.delete().where(condition))
         rows = records(frame, [c.name for c in table.columns])
         if rows:
             conn.execute(table.insert(), rows)
         return len(rows)
+
+    def _lock_partition(self, conn: Connection, table: sa.Table, where: Mapping[str, Any]) -> None:
+        """Serialise writers of one partition until the transaction ends. PostgreSQL's READ
+        COMMITTED lets two concurrent delete-then-insert transactions both insert (a backfill
+        and a scheduled run of the same season); SQLite already serialises all writers."""
+        if self.dialect != "postgresql":
+            return
+        name = f"{self.db_schema or ''}.{table.name}|" + "|".join(f"{k}={where[k]}" for k in sorted(where))
+        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
     def read(
         self,
