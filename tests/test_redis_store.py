@@ -168,6 +168,26 @@ def test_stored_texts_and_indexes_for_accented_names_naive_kickoffs_and_a_short_
     assert store.leagues() == ["SIM1", "SIM2"]
 
 
+def test_a_forked_child_reads_on_its_own_connection(store):
+    """Connections kept for lookups are per process: a forked worker (the benchmark's, a
+    multiprocessing pool's) must not talk on its parent's socket."""
+    import os
+
+    store.publish(batch("v1"))
+    assert store.get("m0001")["match_id"] == "m0001"
+    ids = [f"m000{i % 6}" for i in range(300)]
+    pid = os.fork()
+    if pid == 0:  # the child: exit code 0 when its lookups are right, whatever happens
+        code = 1
+        try:
+            code = 0 if all(store.get(match_id)["match_id"] == match_id for match_id in ids) else 1
+        finally:
+            os._exit(code)
+    assert all(store.get(match_id)["match_id"] == match_id for match_id in reversed(ids))
+    assert os.waitpid(pid, 0)[1] == 0
+    assert store.get("m0002")["match_id"] == "m0002"
+
+
 def test_redact_url_hides_the_password():
     assert redis_store.redact_url("redis://user:s3cret@host:6379/0") == "redis://user:***@host:6379/0"
     assert redis_store.redact_url("redis://host:6379/0") == "redis://host:6379/0"

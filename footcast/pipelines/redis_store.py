@@ -303,9 +303,22 @@ class _KeptConnection:
     thread ends (its thread-local reference is dropped) or the store goes away."""
 
     def __init__(self, pool: redis.ConnectionPool):
-        self.pid = os.getpid()
+        self.forks = _forks
         self.connection = pool.get_connection()
         weakref.finalize(self, pool.release, self.connection)
+
+
+# Forks of this process so far, as seen in it: a child's kept connections are its parent's
+# sockets (counted rather than compared by pid: os.getpid() is a system call per lookup).
+_forks = 0
+
+
+def _count_fork() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_count_fork)
 
 
 @dataclass
@@ -559,7 +572,7 @@ class PredictionStore:
 
     def _lookup_connection(self) -> redis.connection.AbstractConnection:
         kept = getattr(self._kept, "connection", None)
-        if kept is None or kept.pid != os.getpid():  # (a forked child must not share the socket)
+        if kept is None or kept.forks != _forks:  # (a forked child must not share the socket)
             kept = self._kept.connection = _KeptConnection(self.client.connection_pool)
         return kept.connection
 
