@@ -85,7 +85,8 @@ def model(
     params = recipe.params
     tuned = None
     if config.n_trials > 0:
-        train, valid = training.time_split(frame, config.validation_seasons)
+        search = recipe.tune_kwargs()
+        _, valid = training.time_split(frame, search["validation_seasons"])
         url, engine_kwargs = store.optuna_storage()
         tuned = tuning.tune(
             frame,
@@ -101,8 +102,7 @@ def model(
                 recipe.prior_columns,
             ),
             seed=config.seed,
-            validation_seasons=config.validation_seasons,
-            **recipe.tune_kwargs(),
+            **search,
         )
         params = tuned.best_params
         context.log.info(

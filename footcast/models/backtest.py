@@ -231,13 +231,16 @@ def _fit_model(
     storage_engine_kwargs: dict[str, Any] | None,
     space: dict[str, Any] | None = None,
     first_trial: dict[str, Any] | None = None,
+    tuning_validation_seasons: int = 1,
+    min_improvement: float = 0.0,
 ) -> tuple[training.TrainedModel, dict[str, Any] | None]:
     tuned = None
     if n_trials > 0:
+        seasons = sorted(int(s) for s in history["season"].unique())
         study = tuning.study_name_for(
             f"{study_prefix}-{name}-test{test_season}",
             columns,
-            [int(history["season"].max())],
+            seasons[-tuning_validation_seasons:],
             prior_columns,
         )
         result = tuning.tune(
@@ -248,12 +251,13 @@ def _fit_model(
             storage=storage,
             study_name=study,
             seed=seed,
-            validation_seasons=1,
+            validation_seasons=tuning_validation_seasons,
             prior_columns=prior_columns,
             stopping_metric=stopping_metric,
             storage_engine_kwargs=storage_engine_kwargs,
             space=space,
             first_trial=first_trial,
+            min_improvement=min_improvement,
         )
         params = result.best_params
         tuned = result.to_dict()
@@ -268,6 +272,16 @@ def _fit_model(
         stopping_metric=stopping_metric,
     )
     return model, tuned
+
+
+def _search(recipe: training.Recipe) -> dict[str, Any]:
+    """_fit_model's tuning arguments of a recipe."""
+    return {
+        "space": recipe.search_space,
+        "first_trial": dict(recipe.params),
+        "tuning_validation_seasons": recipe.tuning_validation_seasons,
+        "min_improvement": recipe.tuning_min_improvement,
+    }
 
 
 # --- the backtest --------------------------------------------------------------------------------
@@ -312,15 +326,12 @@ def walk_forward(
     no_market_calibrate, no_market_stopping = calibrate, stopping_metric
     searches: dict[str, dict[str, Any]] = {"model": {}, "no_market": {}}
     if recipe is not None:
-        searches["model"] = {"space": recipe.search_space, "first_trial": dict(recipe.params)}
+        searches["model"] = _search(recipe)
         feature_columns, prior_columns = list(recipe.feature_columns), recipe.prior_columns
         params = recipe.params if params is None else params
         calibrate, stopping_metric = recipe.calibrate, recipe.stopping_metric
     if no_market_recipe is not None:
-        searches["no_market"] = {
-            "space": no_market_recipe.search_space,
-            "first_trial": dict(no_market_recipe.params),
-        }
+        searches["no_market"] = _search(no_market_recipe)
         no_market_feature_columns = list(no_market_recipe.feature_columns)
         no_market_prior_columns = no_market_recipe.prior_columns
         no_market_params = no_market_recipe.params if no_market_params is None else no_market_params

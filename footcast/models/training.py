@@ -68,6 +68,11 @@ class Recipe:
     params: dict[str, Any] = field(default_factory=dict)
     # Optuna search space (tuning.SEARCH_SPACE format); None: tuning.SEARCH_SPACE.
     search_space: dict[str, tuple[float, float, str]] | None = None
+    # Seasons the tuning scores trials on (the last ones before the data's end); early stopping
+    # of the fit itself uses train_model's validation_seasons.
+    tuning_validation_seasons: int = 1
+    # A tuned trial replaces the fixed parameters only when its validation RPS is lower by this.
+    tuning_min_improvement: float = 0.0
 
     def tune_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :func:`footcast.models.tuning.tune`: the recipe's prior, stopping
@@ -77,6 +82,8 @@ class Recipe:
             "stopping_metric": self.stopping_metric,
             "space": self.search_space,
             "first_trial": dict(self.params),
+            "validation_seasons": self.tuning_validation_seasons,
+            "min_improvement": self.tuning_min_improvement,
         }
 
     def train_kwargs(self) -> dict[str, Any]:
@@ -96,6 +103,8 @@ class Recipe:
             "stopping_metric": self.stopping_metric,
             "params": dict(self.params),
             "search_space": {k: list(v) for k, v in self.search_space.items()} if self.search_space else None,
+            "tuning_validation_seasons": self.tuning_validation_seasons,
+            "tuning_min_improvement": self.tuning_min_improvement,
         }
 
 
