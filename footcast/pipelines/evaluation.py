@@ -221,7 +221,8 @@ def log_evaluation(tracking, report: backtest.BacktestReport) -> tuple[str, str]
             report.to_frame().to_csv(folder / "backtest_table.csv", index=False)
             (folder / "backtest_report.json").write_text(json.dumps(report.to_dict(), indent=1))
             plots.rps_by_season(
-                rps_by_season(report),
+                # Base rates (about 0.23) would squash the scale the others differ on.
+                rps_by_season(report).drop(columns=["base_rate"], errors="ignore"),
                 folder / "rps_by_season.png",
                 f"Walk-forward RPS by test season ({', '.join(report.leagues)})",
             )
