@@ -308,7 +308,7 @@ def _submit_backfill(args: argparse.Namespace, targets: list[tuple[str, int]]) -
     from dagster._core.execution.backfill import PartitionBackfill
     from dagster._core.utils import make_new_backfill_id
 
-    from footcast.pipelines import partitions
+    from footcast.pipelines import automation, partitions
     from footcast.pipelines.definitions import defs
 
     keys = [partitions.partition_key(league, season) for league, season in targets]
@@ -328,7 +328,12 @@ def _submit_backfill(args: argparse.Namespace, targets: list[tuple[str, int]]) -
             title=title,
             description=f"raw + validated for {len(keys)} league-season partitions"
             + (" (forced re-download)" if args.force else ""),
-            run_config={"ops": {"raw_matches": {"config": {"force": True}}}} if args.force else None,
+            run_config={
+                # the executor the automation's runs use (FOOTCAST_RUN_EXECUTION), and --force
+                **automation.execution_config(),
+                **({"ops": {"raw_matches": {"config": {"force": True}}}} if args.force else {}),
+            }
+            or None,
         )
         instance.add_backfill(backfill)
         daemon_running = _backfill_daemon_alive(instance)
