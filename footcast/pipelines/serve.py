@@ -1,6 +1,6 @@
 """`footcast serve`: a read-only HTTP API over the predictions published to Redis.
 
-An ASGI app (FastAPI) served by uvicorn (uvloop + httptools), one or more worker processes.
+An ASGI app (Starlette) served by uvicorn (uvloop + httptools), one or more worker processes.
 Requests read only from Redis, through the lookup scripts and key layout of
 :mod:`footcast.pipelines.redis_store` (run here on a ``redis.asyncio`` client), so every
 response comes from one complete published version, in one round trip for a match.
@@ -26,6 +26,7 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,13 +36,16 @@ from typing import Annotated, Any, Literal
 import orjson
 import redis
 import redis.asyncio as aioredis
-from fastapi import FastAPI, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
+from pydantic.json_schema import models_json_schema
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from footcast import config
 from footcast.models import schema, teams
@@ -387,15 +391,48 @@ class HealthEnvelope(BaseModel):
     meta: VersionMeta
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        401: "no or wrong API key (only when FOOTCAST_API_KEYS is set)",
-        404: "not found",
-        414: "URL too long",
-        422: "invalid parameters",
-        503: "Redis unreachable, or nothing published yet",
-    }
-    return {status: {"model": ErrorEnvelope, "description": described[status]} for status in statuses}
+ERROR_DESCRIPTIONS = {
+    401: "no or wrong API key (only when FOOTCAST_API_KEYS is set)",
+    404: "not found",
+    414: "URL too long",
+    422: "invalid parameters",
+    503: "Redis unreachable, or nothing published yet",
+}
+
+
+# --- parameters (validated with pydantic; the OpenAPI parameters are their JSON schema) -----------
+
+
+class MatchPath(BaseModel):
+    match_id: str = Field(pattern=MATCH_ID_PATTERN, max_length=64, description="match id")
+
+
+class ListQuery(BaseModel):
+    team: str | None = Field(
+        None,
+        max_length=64,
+        pattern=TEAM_PATTERN,
+        description="a team's fixtures: any alias, case, accent and punctuation insensitive",
+    )
+    league: str | None = Field(
+        None, max_length=16, pattern=LEAGUE_PATTERN, description="league code, e.g. E0"
+    )
+    day: Day | None = Field(None, alias="date", description="kickoff on this UK-local date")
+    start: DateTime | None = Field(None, alias="from", description="kickoff at or after (RFC 3339)")
+    end: DateTime | None = Field(None, alias="to", description="kickoff before (RFC 3339)")
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="page size")
+    cursor: str | None = Field(
+        None, max_length=80, pattern=CURSOR_PATTERN, description="`meta.next_cursor` of the page before"
+    )
+
+
+def _validated(model: type[BaseModel], values: Any) -> Any:
+    """``values`` parsed by ``model``, or a 422 naming each bad parameter (never echoing it)."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5]]
+        raise ApiError(422, ErrorCode.invalid_parameter, "; ".join(problems)) from None
 
 
 # --- metrics -----------------------------------------------------------------------------------------
@@ -482,24 +519,37 @@ def _uk_day_window(day: date) -> Window:
     return Window(start.timestamp(), end.timestamp())
 
 
-def _epoch(moment: datetime) -> float:
-    return moment.timestamp()  # RFC 3339: always with an offset
-
-
 def _intersect(*windows: Window) -> Window:
     starts = [w.start for w in windows if w.start is not None]
     ends = [w.end for w in windows if w.end is not None]
     return Window(max(starts) if starts else None, min(ends) if ends else None)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The ASGI app (uvicorn calls this in every worker: ``--factory``)."""
+@dataclass(frozen=True)
+class Endpoint:
+    """One GET route: its handler, and what the OpenAPI document says about it."""
+
+    path: str
+    handler: Callable[[Request], Awaitable[Response]]
+    summary: str
+    tag: str
+    response: type[BaseModel] | None  # the 200 body; None: Prometheus text
+    errors: tuple[int, ...]
+    query: type[BaseModel] | None = None
+    path_parameters: type[BaseModel] | None = None
+    needs_key: bool = True
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The ASGI app (uvicorn calls this in every worker: ``--factory``). Plain Starlette: FastAPI's
+    request handling cost 1.6-1.9x the CPU of this per request (BENCHMARKS.md); parameters are
+    still validated by pydantic models, which also give the OpenAPI schema."""
     settings = settings or Settings.from_env()
     metrics = Metrics()
     state: dict[str, Any] = {"redis_down": False}
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):
+    async def lifespan(_app: Starlette):
         client = aioredis.Redis.from_url(
             settings.redis_url,
             decode_responses=True,
@@ -515,148 +565,48 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await client.aclose()
 
-    dependencies = []
-    if settings.api_keys:
-        dependencies.append(_api_key_dependency(settings.api_keys))
+    def reader() -> PredictionReader:
+        return state["reader"]  # created by the lifespan, in each worker
 
-    app = FastAPI(
-        title="footcast predictions API",
-        version=API_VERSION,
-        description=(
-            "Read-only API over the football match predictions published to Redis. Every JSON "
-            'response is `{"data", "error", "meta"}`; errors carry a stable `code`.'
-        ),
-        lifespan=lifespan,
-        redoc_url=None,
-        # Our own Prometheus metrics cover requests; FastAPI's OpenTelemetry hooks would check
-        # for providers on every request.
-        telemetry={"tracing": False, "metrics": False, "logs": False},
-    )
-    reader = lambda: state["reader"]  # noqa: E731 (created by the lifespan, per worker)
-
-    def _redis_up() -> None:
+    def redis_up() -> None:
         if state["redis_down"]:
             state["redis_down"] = False
             log.warning("Redis is reachable again")
 
-    @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
-
-    @app.exception_handler(redis_store.NotPublishedError)
-    async def _not_published(_request: Request, exc: Exception) -> Response:
-        return error_response(
-            503, ErrorCode.not_published, "no predictions are published yet", {"Retry-After": "60"}
-        )
-
-    @app.exception_handler(redis.RedisError)
-    async def _redis_error(_request: Request, exc: redis.RedisError) -> Response:
-        if not state["redis_down"]:
-            state["redis_down"] = True  # log once per outage, not once per request
-            log.warning("Redis is unavailable: %s: %s", type(exc).__name__, exc)
-        return error_response(
-            503,
-            ErrorCode.redis_unavailable,
-            "the prediction store (Redis) is unavailable",
-            {"Retry-After": "1"},
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
-        problems = []
-        for error in exc.errors()[:5]:
-            where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("query", "path"))
-            problems.append(f"{where}: {error.get('msg', 'invalid')}")
-        return error_response(422, ErrorCode.invalid_parameter, "; ".join(problems) or "invalid parameters")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: ErrorCode.not_found, 405: ErrorCode.method_not_allowed, 401: ErrorCode.unauthorized}.get(
-            exc.status_code, ErrorCode.invalid_parameter
-        )
-        message = {404: "no such path", 405: "method not allowed: this API is read-only (GET)"}.get(
-            exc.status_code, str(exc.detail)
-        )
-        return error_response(exc.status_code, code, message, dict(exc.headers or {}))
-
-    @app.exception_handler(Exception)
-    async def _internal(_request: Request, exc: Exception) -> Response:
-        log.error("unexpected error: %s: %s", type(exc).__name__, exc)
-        return error_response(500, ErrorCode.internal_error, "internal error")
-
-    @app.get(
-        "/predictions/{match_id}",
-        response_model=PredictionEnvelope,
-        responses=_errors(*([401] if settings.api_keys else []), 404, 414, 422, 503),
-        dependencies=dependencies,
-        summary="One prediction by match id",
-        tags=["predictions"],
-    )
-    async def get_prediction(
-        match_id: Annotated[str, Path(pattern=MATCH_ID_PATTERN, max_length=64, description="match id")],
-    ) -> Response:
+    async def get_prediction(request: Request) -> Response:
+        match_id = _validated(MatchPath, request.path_params).match_id
         version, record = await reader().get(match_id)
-        _redis_up()
+        redis_up()
         if record is None:
             raise ApiError(
                 404, ErrorCode.not_found, f"no prediction for match id {match_id} in version {version}"
             )
         return json_response(record, {"version": version})
 
-    @app.get(
-        "/predictions",
-        response_model=PredictionListEnvelope,
-        responses=_errors(*([401] if settings.api_keys else []), 404, 414, 422, 503),
-        dependencies=dependencies,
-        summary="Predictions by team, league, UK-local date and kickoff window, in kickoff order",
-        tags=["predictions"],
-    )
-    async def list_predictions(
-        team: Annotated[
-            str | None,
-            Query(
-                max_length=64,
-                pattern=TEAM_PATTERN,
-                description="a team's fixtures: any alias, case, accent and punctuation insensitive",
-            ),
-        ] = None,
-        league: Annotated[
-            str | None, Query(max_length=16, pattern=LEAGUE_PATTERN, description="league code, e.g. E0")
-        ] = None,
-        day: Annotated[Day | None, Query(alias="date", description="kickoff on this UK-local date")] = None,
-        start: Annotated[
-            DateTime | None, Query(alias="from", description="kickoff at or after (RFC 3339)")
-        ] = None,
-        end: Annotated[DateTime | None, Query(alias="to", description="kickoff before (RFC 3339)")] = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")] = DEFAULT_LIMIT,
-        cursor: Annotated[
-            str | None,
-            Query(max_length=80, pattern=CURSOR_PATTERN, description="`meta.next_cursor` of the page before"),
-        ] = None,
-    ) -> Response:
+    async def list_predictions(request: Request) -> Response:
+        query: ListQuery = _validated(ListQuery, request.query_params)
         windows = [Window()]
-        if day is not None:
-            windows.append(_uk_day_window(day))
-        if start is not None:
-            windows.append(Window(start=_epoch(start)))
-        if end is not None:
-            windows.append(Window(end=_epoch(end)))
+        if query.day is not None:
+            windows.append(_uk_day_window(query.day))
+        if query.start is not None:
+            windows.append(Window(start=query.start.timestamp()))
+        if query.end is not None:
+            windows.append(Window(end=query.end.timestamp()))
         window = _intersect(*windows)
-        after = _parse_cursor(cursor) if cursor else None
-        lookups = reader()
-        if team is not None:
-            page = await _team_page(lookups, team, window, limit, after, league)
-        elif league is not None and day is not None:
-            page = await lookups.page(
-                redis_store.league_date_index(league, day.isoformat()), window, limit, after
-            )
+        after = _parse_cursor(query.cursor) if query.cursor else None
+        lookups, league, limit = reader(), query.league, query.limit
+        if query.team is not None:
+            page = await _team_page(lookups, query.team, window, limit, after, league)
+        elif league is not None and query.day is not None:
+            index = redis_store.league_date_index(league, query.day.isoformat())
+            page = await lookups.page(index, window, limit, after)
             if not page.records and after is None:
                 await _require_league(lookups, league)
         else:
             if league is not None:
                 await _require_league(lookups, league)
             page = await lookups.page(redis_store.KICKOFF_INDEX, window, limit, after, league)
-        _redis_up()
+        redis_up()
         meta = {
             "version": page.version,
             "count": len(page.records),
@@ -665,29 +615,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         }
         return json_response(page.records, meta)
 
-    @app.get(
-        "/leagues",
-        response_model=LeaguesEnvelope,
-        responses=_errors(*([401] if settings.api_keys else []), 414, 503),
-        dependencies=dependencies,
-        summary="League codes in the published version",
-        tags=["predictions"],
-    )
-    async def list_leagues() -> Response:
+    async def list_leagues(_request: Request) -> Response:
         version, leagues = await reader().leagues()
-        _redis_up()
+        redis_up()
         return json_response(leagues, {"version": version})
 
-    @app.get(
-        "/health",
-        response_model=HealthEnvelope,
-        responses=_errors(414, 503),
-        summary="Redis reachable, the published version and its age (no API key needed)",
-        tags=["operations"],
-    )
-    async def health() -> Response:
+    async def health(_request: Request) -> Response:
         meta = await reader().meta()
-        _redis_up()
+        redis_up()
         version = meta.get("version")
         if not version:
             raise redis_store.NotPublishedError("nothing has been published yet")
@@ -708,36 +643,120 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         }
         return json_response(data, {"version": version})
 
-    @app.get(
-        "/metrics",
-        response_class=Response,
-        responses={
-            200: {
-                "content": {"text/plain": {"schema": {"type": "string"}}},
-                "description": "Prometheus text",
-            },
-            **_errors(*([401] if settings.api_keys else []), 414),
-        },
-        dependencies=dependencies,
-        summary="Prometheus metrics: request counts and latency histograms by route and status",
-        tags=["operations"],
-    )
-    async def prometheus_metrics() -> Response:
+    async def prometheus_metrics(_request: Request) -> Response:
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
-    if settings.cors_origins:
-        from fastapi.middleware.cors import CORSMiddleware
+    keys = (401,) if settings.api_keys else ()
+    endpoints = [
+        Endpoint(
+            "/predictions/{match_id}", get_prediction, "One prediction by match id", "predictions",
+            PredictionEnvelope, (*keys, 404, 414, 422, 503), path_parameters=MatchPath,
+        ),
+        Endpoint(
+            "/predictions", list_predictions,
+            "Predictions by team, league, UK-local date and kickoff window, in kickoff order",
+            "predictions", PredictionListEnvelope, (*keys, 404, 414, 422, 503), query=ListQuery,
+        ),
+        Endpoint(
+            "/leagues", list_leagues, "League codes in the published version", "predictions",
+            LeaguesEnvelope, (*keys, 414, 503),
+        ),
+        Endpoint(
+            "/health", health, "Redis reachable, the published version and its age (no API key needed)",
+            "operations", HealthEnvelope, (414, 503), needs_key=False,
+        ),
+        Endpoint(
+            "/metrics", prometheus_metrics,
+            "Prometheus metrics: latency histograms (and so request counts) by route and status",
+            "operations", None, (*keys, 414),
+        ),
+    ]  # fmt: skip
+    document = orjson.dumps(openapi_document(endpoints, bool(settings.api_keys)))
 
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
-            allow_methods=["GET"],
-            allow_headers=["X-API-Key", "Authorization"],
-            max_age=600,
+    async def openapi(_request: Request) -> Response:
+        return Response(document, media_type="application/json")
+
+    check_key = _key_check(settings.api_keys) if settings.api_keys else None
+    routes = [_route(e.path, _guarded(e.handler, check_key) if e.needs_key else e.handler) for e in endpoints]
+    routes.append(_route("/openapi.json", openapi))
+
+    async def api_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    async def not_published(_request: Request, _exc: Exception) -> Response:
+        return error_response(
+            503, ErrorCode.not_published, "no predictions are published yet", {"Retry-After": "60"}
         )
-    app.add_middleware(GuardMiddleware, metrics=metrics)
-    return app
+
+    async def redis_error(_request: Request, exc: Exception) -> Response:
+        if not state["redis_down"]:
+            state["redis_down"] = True  # log once per outage, not once per request
+            log.warning("Redis is unavailable: %s: %s", type(exc).__name__, exc)
+        return error_response(
+            503,
+            ErrorCode.redis_unavailable,
+            "the prediction store (Redis) is unavailable",
+            {"Retry-After": "1"},
+        )
+
+    async def http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        code, message = {
+            404: (ErrorCode.not_found, "no such path"),
+            405: (ErrorCode.method_not_allowed, "method not allowed: this API is read-only (GET)"),
+        }.get(exc.status_code, (ErrorCode.invalid_parameter, str(exc.detail)))
+        return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+
+    async def internal_error(_request: Request, exc: Exception) -> Response:
+        log.error("unexpected error: %s: %s", type(exc).__name__, exc)
+        return error_response(500, ErrorCode.internal_error, "internal error")
+
+    middleware = [Middleware(GuardMiddleware, metrics=metrics)]
+    if settings.cors_origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET"],
+                allow_headers=["X-API-Key", "Authorization"],
+                max_age=600,
+            )
+        )
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            ApiError: api_error,
+            redis_store.NotPublishedError: not_published,
+            redis.RedisError: redis_error,
+            HTTPException: http_error,
+            Exception: internal_error,
+        },
+    )
+
+
+def _route(path: str, handler: Callable[[Request], Awaitable[Response]]) -> Route:
+    route = Route(path, handler, methods=["GET"])
+    route.methods.discard("HEAD")  # GET only, as documented
+    return route
+
+
+def _guarded(
+    handler: Callable[[Request], Awaitable[Response]], check_key: Callable[[Request], None] | None
+) -> Callable[[Request], Awaitable[Response]]:
+    if check_key is None:
+        return handler
+
+    async def guarded(request: Request) -> Response:
+        check_key(request)
+        return await handler(request)
+
+    return guarded
 
 
 async def _team_page(
@@ -766,15 +785,11 @@ async def _require_league(lookups: PredictionReader, league: str) -> None:
         )
 
 
-def _api_key_dependency(keys: tuple[str, ...]) -> Any:
-    from fastapi import Depends
-    from fastapi.security import APIKeyHeader
-
-    header = APIKeyHeader(name="X-API-Key", auto_error=False, description="one of FOOTCAST_API_KEYS")
+def _key_check(keys: tuple[str, ...]) -> Callable[[Request], None]:
     encoded = [key.encode() for key in keys]
 
-    async def require_key(request: Request, api_key: Annotated[str | None, Depends(header)]) -> None:
-        given = api_key
+    def check(request: Request) -> None:
+        given = request.headers.get("x-api-key")
         if given is None:
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
             given = token.strip() if scheme.lower() == "bearer" else None
@@ -787,7 +802,103 @@ def _api_key_dependency(keys: tuple[str, ...]) -> Any:
                 {"WWW-Authenticate": "Bearer"},
             )
 
-    return Depends(require_key)
+    return check
+
+
+# --- the OpenAPI document ----------------------------------------------------------------------------
+
+SCHEMA_REF = "#/components/schemas/{model}"
+
+
+def _parameters(model: type[BaseModel], where: str) -> list[dict[str, Any]]:
+    """OpenAPI parameters from a parameter model's JSON schema (an optional parameter is one a
+    client leaves out, so its null alternative is dropped)."""
+    described = model.model_json_schema(by_alias=True, ref_template=SCHEMA_REF)
+    required = set(described.get("required", ()))
+    parameters = []
+    for name, property_schema in described["properties"].items():
+        value = {k: v for k, v in property_schema.items() if k != "title"}
+        description = value.pop("description", None)
+        options = value.pop("anyOf", None)
+        if options is not None:
+            kept = [option for option in options if option != {"type": "null"}]
+            value.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+        if value.get("default", 0) is None:
+            del value["default"]
+        parameter = {
+            "name": name,
+            "in": where,
+            "required": where == "path" or name in required,
+            "schema": value,
+        }
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
+
+
+def openapi_document(endpoints: list[Endpoint], api_keys: bool) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``endpoints``: parameters, bodies and error bodies come from
+    the same pydantic models the server validates with and answers in."""
+    models = [ErrorEnvelope, *(e.response for e in endpoints if e.response is not None)]
+    _, definitions = models_json_schema([(m, "serialization") for m in models], ref_template=SCHEMA_REF)
+    paths: dict[str, Any] = {}
+    for endpoint in endpoints:
+        if endpoint.response is None:
+            ok = {
+                "description": "Prometheus text format",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        else:
+            ok = {
+                "description": "OK",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": SCHEMA_REF.format(model=endpoint.response.__name__)}
+                    }
+                },
+            }
+        errors = {
+            str(status): {
+                "description": ERROR_DESCRIPTIONS[status],
+                "content": {
+                    "application/json": {"schema": {"$ref": SCHEMA_REF.format(model="ErrorEnvelope")}}
+                },
+            }
+            for status in endpoint.errors
+        }
+        operation: dict[str, Any] = {
+            "summary": endpoint.summary,
+            "tags": [endpoint.tag],
+            "operationId": endpoint.handler.__name__,
+            "parameters": [
+                *(_parameters(endpoint.path_parameters, "path") if endpoint.path_parameters else []),
+                *(_parameters(endpoint.query, "query") if endpoint.query else []),
+            ],
+            "responses": {"200": ok, **errors},
+        }
+        if api_keys and endpoint.needs_key:
+            operation["security"] = [{"APIKeyHeader": []}, {"BearerAuth": []}]
+        paths[endpoint.path] = {"get": operation}
+    components: dict[str, Any] = {"schemas": definitions.get("$defs", {})}
+    if api_keys:
+        components["securitySchemes"] = {
+            "APIKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            "BearerAuth": {"type": "http", "scheme": "bearer"},
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "footcast predictions API",
+            "version": API_VERSION,
+            "description": (
+                "Read-only API over the football match predictions published to Redis. Every JSON "
+                'response is `{"data", "error", "meta"}`; errors carry a stable `code`.'
+            ),
+        },
+        "paths": paths,
+        "components": components,
+    }
 
 
 # --- running it ----------------------------------------------------------------------------------------
