@@ -658,7 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
     lookup.set_defaults(handler=cmd_lookup)
 
     serve = commands.add_parser(
-        "serve", help="read-only HTTP API over the predictions in Redis (OpenAPI schema at /docs)"
+        "serve", help="read-only HTTP API over the predictions in Redis (OpenAPI schema at /openapi.json)"
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
