@@ -452,7 +452,7 @@ def test_the_daemon_keeps_predictions_current(production_env, site, tmp_path, mo
             daemon,
             instance,
             "the first runs to finish",
-            lambda: not instance.get_run_records(dg.RunsFilter(statuses=in_flight)),
+            lambda: sensor_runs(SUCCESS) and not instance.get_run_records(dg.RunsFilter(statuses=in_flight)),
             240,
         )
         assert all(r.dagster_run.status == SUCCESS for r in first_tick_runs())
@@ -494,13 +494,16 @@ def test_the_daemon_keeps_predictions_current(production_env, site, tmp_path, mo
             conn.execute(
                 sa.text(
                     "SELECT run_id, count(*) FROM event_logs"
-                    " WHERE dagster_event_type = 'RUN_SUCCESS' GROUP BY run_id"
-                )
+                    " WHERE dagster_event_type = :success GROUP BY run_id"
+                ),
+                {"success": dg.DagsterEventType.RUN_SUCCESS.value},  # stored as "PIPELINE_SUCCESS"
             ).all()
         )
     engine.dispose()
     assert len(launched) >= 3  # two sensor runs, one scheduled run per tracked league (E0)
-    assert all(successes.get(r.dagster_run.run_id) == 1 for r in launched)
+    assert {r.dagster_run.run_id: successes.get(r.dagster_run.run_id) for r in launched} == {
+        r.dagster_run.run_id: 1 for r in launched
+    }
 
 
 # -- deployment configuration ------------------------------------------------------------
