@@ -252,3 +252,18 @@ def test_predictions_apply_the_evaluated_recipe_and_a_worse_model_stays_out(code
     assert second["promotion_decision"].startswith("kept champion: new RPS ")
     assert f"{second['champion_validation_rps']:.5f}" in second["promotion_decision"]
     assert tracking.champion().version == "1"
+
+
+def test_tuning_keeps_the_recipes_parameters_unless_a_trial_is_clearly_better():
+    from footcast.models import tuning
+
+    frame = feature_builder.build_features(
+        pd.concat([simulator.simulate_partition("SIM1", season)[0] for season in (2022, 2023, 2024)])
+    )
+    recipe = training.MARKET_RECIPE
+    args = dict(n_trials=4, timeout_seconds=None, storage=None, seed=1, max_rounds=80, n_jobs=1)
+    free = tuning.tune(frame, list(recipe.feature_columns), study_name="free", **args, **recipe.tune_kwargs())
+    kwargs = {**recipe.tune_kwargs(), "min_improvement": 1.0}  # no trial can be better by a whole RPS
+    kept = tuning.tune(frame, list(recipe.feature_columns), study_name="kept", **args, **kwargs)
+    assert {k: kept.best_params[k] for k in recipe.params} == recipe.params
+    assert kept.best_rps >= free.best_rps
