@@ -35,6 +35,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import resource
 import shlex
 import shutil
 import statistics
@@ -293,6 +294,7 @@ def lookup_throughput(
         )
         for p in range(processes)
     ]
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     for proc in procs:
         proc.start()
     ready.wait(timeout=120)
@@ -304,6 +306,8 @@ def lookup_throughput(
     finished = [results.get(timeout=600) for _ in procs]
     for proc in procs:
         proc.join(timeout=60)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children_cpu = sum(getattr(children, f) - getattr(children_before, f) for f in ("ru_utime", "ru_stime"))
     wall = max(end for end, _n, _e in finished) - began
     total = sum(n for _end, n, _e in finished)
     missing = sum(e for _end, _n, e in finished)
@@ -318,6 +322,8 @@ def lookup_throughput(
         "processes": processes,
         "threads": threads,
         "connections_mid_run": len(listed),
+        # whole worker processes (warm-up included): the client CPU a lookup costs under concurrency
+        "client_cpu_us_per_get": children_cpu / total * 1e6,
     }
 
 
@@ -467,7 +473,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"throughput round {number}: get x {args.clients} clients ({ours['processes']} processes, "
                 f"threads {ours['threads']}, {ours['connections_mid_run']} connections mid-run): "
-                f"{ours['rps']:,.0f} lookups/s; redis-benchmark -c {args.clients} HGETALL "
+                f"{ours['rps']:,.0f} lookups/s, client CPU {ours['client_cpu_us_per_get']:.0f} us each; "
+                f"redis-benchmark -c {args.clients} HGETALL "
                 f"{hgetall_c['rps']:,.0f} req/s, EVALSHA of the lookup script {evalsha_c['rps']:,.0f} req/s; "
                 f"ratio {rounds[-1]['ratio']:.2f} (to EVALSHA {rounds[-1]['ratio_to_evalsha']:.2f}); "
                 f"load {os.getloadavg()[0]:.2f}",
