@@ -19,6 +19,7 @@ The load average is printed with the figures: other work on the machine moves th
     python benchmarks/bench_serve.py --workers 1,2 --duration 20
     python benchmarks/bench_serve.py --url redis://127.0.0.1:6379/0   # an existing Redis
     python benchmarks/bench_serve.py --json
+    python benchmarks/bench_serve.py --compare-fastapi   # + the lookup as a minimal FastAPI route
 
 Needs wrk (Debian: `apt-get install -y wrk`) and, without --url, redis-server.
 """
@@ -76,6 +77,39 @@ async def static_app(scope, receive, send):
 
 
 STATIC_BODY = json.dumps({"data": {"match_id": "x" * 16, "p_home": 0.45, "pad": "y" * 480}}).encode()
+
+
+def fastapi_app():
+    """--compare-fastapi: the same lookup (footcast's asyncio reader, orjson body) as a minimal
+    FastAPI route, no middleware: what FastAPI's request handling costs over footcast's Starlette
+    app (footcast serve used FastAPI first)."""
+    from contextlib import asynccontextmanager
+
+    import orjson
+    import redis.asyncio as aioredis
+    from fastapi import FastAPI, Path
+    from fastapi.responses import Response
+
+    from footcast.pipelines import serve
+
+    state = {}
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        client = aioredis.Redis.from_url(os.environ["FOOTCAST_REDIS_URL"], decode_responses=True)
+        state["reader"] = serve.PredictionReader(client, os.environ["FOOTCAST_REDIS_PREFIX"])
+        yield
+        await client.aclose()
+
+    app = FastAPI(lifespan=lifespan, telemetry={"tracing": False, "metrics": False, "logs": False})
+
+    @app.get("/predictions/{match_id}")
+    async def get_prediction(match_id: str = Path(pattern=serve.MATCH_ID_PATTERN, max_length=64)) -> Response:
+        version, record = await state["reader"].get(match_id)
+        body = {"data": record, "error": None, "meta": {"version": version}}
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    return app
 
 
 def free_port() -> int:
@@ -205,6 +239,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=15, help="seconds per wrk run (default 15)")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of wrk before each measured run")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON as well")
+    parser.add_argument(
+        "--compare-fastapi", action="store_true", help="also measure the lookup as a minimal FastAPI route"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("bench_serve: wrk is not installed (Debian/Ubuntu: apt-get install -y wrk)", file=sys.stderr)
@@ -292,6 +329,34 @@ def main() -> int:
                         ["match"],
                     ),
                 ]
+                if args.compare_fastapi:
+                    runs.append(
+                        (
+                            "reference: the same lookup as a minimal FastAPI route",
+                            [
+                                sys.executable,
+                                "-m",
+                                "uvicorn",
+                                "bench_serve:fastapi_app",
+                                "--factory",
+                                "--workers",
+                                str(workers),
+                                "--loop",
+                                "uvloop",
+                                "--http",
+                                "httptools",
+                                "--no-access-log",
+                                "--log-level",
+                                "warning",
+                            ],  # fmt: skip
+                            {
+                                "PYTHONPATH": str(Path(__file__).resolve().parent),
+                                "FOOTCAST_REDIS_URL": args.url,
+                                "FOOTCAST_REDIS_PREFIX": prefix,
+                            },  # fmt: skip
+                            ["match"],
+                        )
+                    )
                 for label, command, extra_env, scenarios in runs:
                     port = free_port()
                     server = Server(
