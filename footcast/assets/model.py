@@ -15,7 +15,7 @@ class ModelConfig(dg.Config):
     promotion_margin: float = 0.0
     # The recipe `footcast evaluate` backtests: training.MARKET_RECIPE, else NO_MARKET_RECIPE.
     market_features: bool = True
-    # Optuna trials on the validation season(s) before the fit (0: the recipe's fixed parameters).
+    # Optuna trials on the recipe's tuning season(s) before the fit (0: its fixed parameters).
     n_trials: int = tuning.DEFAULT_TRIALS
     tuning_timeout_seconds: float = 0.0  # 0: no time budget
 
@@ -68,8 +68,9 @@ def _metrics_table(trained: training.TrainedModel) -> str:
     group_name="model",
     kinds={"xgboost", "mlflow"},
     deps=["features"],
-    description="XGBoost home/draw/away model (the recipe `footcast evaluate` backtests: tuned by Optuna, "
-    "fitted on seasons before the validation season, boosting from the opening-market prior), logged and "
+    description="XGBoost home/draw/away model (the recipe `footcast evaluate` backtests: optionally tuned "
+    "by Optuna, fitted on seasons before the validation season, boosting from the opening-market prior), "
+    "logged and "
     "registered in MLflow; the `champion` alias moves only when it beats the champion on the same data.",
 )
 def model(

@@ -34,8 +34,10 @@ from footcast.models import metrics, training
 
 MAX_BIN = 128
 MAX_ROUNDS = 1000
-# Trials per tuning of a recipe, in `footcast evaluate` and the `model` asset alike.
-DEFAULT_TRIALS = 20
+# Trials per tuning of a recipe, in `footcast evaluate` and the `model` asset alike. 0: the
+# recipes' fixed parameters, which backtest better than per-season tuning on E0+D1 (see
+# training.MARKET_RECIPE); `--trials N` / ModelConfig.n_trials tune.
+DEFAULT_TRIALS = 0
 # The first trial of a new study: the training defaults, so tuning never ends worse than them
 # on the validation seasons.
 BASELINE_TRIAL: dict[str, Any] = {

@@ -642,7 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--trials",
         type=int,
         default=None,
-        help="Optuna trials per model and test season (default 20; 0: the recipes' fixed parameters)",
+        help="Optuna trials per model and test season (default 0: the recipes' fixed parameters)",
     )
     evaluate.add_argument("--seed", type=int, default=0, help="seed of training, tuning and the bootstrap")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON (progress to stderr)")
