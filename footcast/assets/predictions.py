@@ -28,7 +28,9 @@ def predictions(
     store = warehouse.get()
     frame = store.read_features()
     classifier = mlflow_tracking.load_model(champion.version)
-    version = redis_store.new_version(current_time())
+    # The version orders batches (the newest is published), so it takes the wall clock even
+    # when FOOTCAST_NOW pins the predictions' as-of time (generated_at).
+    version = redis_store.new_version()
     batch = predicting.score_fixtures(
         frame,
         classifier,
