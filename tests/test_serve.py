@@ -28,6 +28,7 @@ from pathlib import Path
 
 import httpx
 import pandas as pd
+import psutil
 import pytest
 import redis
 
@@ -276,6 +277,30 @@ def test_leagues_health_metrics_and_http_errors(api, published):
     }
     assert schema["components"]["schemas"]["ErrorCode"]["enum"] == list(serve.ERROR_CODES)
     assert "securitySchemes" not in schema.get("components", {})
+
+
+def test_workers_share_the_connections(api):
+    """Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads connections
+    (on one shared socket the first worker to wake took bursts: 37/13, even 50/0 of 50)."""
+    connections = [socket.create_connection(("127.0.0.1", api.port)) for _ in range(40)]
+    try:
+        for sock in connections:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(100).startswith(b"HTTP/1.1 200")
+        workers = psutil.Process(api.process.pid).children()
+        held = {
+            worker.pid: sum(
+                1
+                for c in worker.net_connections("tcp")
+                if c.status == "ESTABLISHED" and c.laddr.port == api.port
+            )
+            for worker in workers
+        }
+    finally:
+        for sock in connections:
+            sock.close()
+    held = {pid: count for pid, count in held.items() if count}
+    assert len(held) == 2 and sum(held.values()) == 40 and min(held.values()) >= 8, held
 
 
 def test_schemathesis_finds_no_failures_against_the_served_schema(api, tmp_path):

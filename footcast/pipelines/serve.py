@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -904,6 +905,44 @@ def openapi_document(endpoints: list[Endpoint], api_keys: bool) -> dict[str, Any
 # --- running it ----------------------------------------------------------------------------------------
 
 
+class ReusePortListener(socket.socket):
+    """The port for uvicorn's worker processes, each of which listens on a socket of its own.
+
+    uvicorn's workers share the parent's listening socket, and whichever wakes first accepts a
+    burst of new connections: 50 keep-alive connections were measured split 37/13, even 50/0,
+    halving throughput. uvicorn hands the parent's sockets to its workers by pickling them; this
+    one pickles as its address, so each worker opens its own SO_REUSEPORT listener and the
+    kernel spreads connections over the workers. The parent only holds the port (bound, never
+    listening, so no connection waits on it)."""
+
+    @classmethod
+    def for_workers(cls, host: str, port: int, backlog: int) -> "ReusePortListener":
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = cls(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise ServeConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        sock.address, sock.backlog = (host, port), backlog
+        return sock
+
+    def __reduce__(self):
+        return _worker_listener, (*self.address, self.backlog)
+
+
+def _worker_listener(host: str, port: int, backlog: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    sock.setblocking(False)
+    return sock
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -953,20 +992,27 @@ def run(
         f"CORS {', '.join(settings.cors_origins) if settings.cors_origins else 'off'}",
         flush=True,
     )
+    server_config = uvicorn.Config(
+        "footcast.pipelines.serve:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=access_log,
+        log_level="info",
+        server_header=False,
+        proxy_headers=False,
+    )
     try:
-        uvicorn.run(
-            "footcast.pipelines.serve:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            loop="uvloop",
-            http="httptools",
-            access_log=access_log,
-            log_level="info",
-            server_header=False,
-            proxy_headers=False,
-        )
+        if workers == 1:
+            uvicorn.Server(server_config).run()
+        else:
+            from uvicorn.supervisors import Multiprocess
+
+            listener = ReusePortListener.for_workers(host, port, server_config.backlog)
+            Multiprocess(server_config, sockets=[listener]).run()
     finally:
         if own_metrics_dir:
             shutil.rmtree(own_metrics_dir, ignore_errors=True)
