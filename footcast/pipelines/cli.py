@@ -419,7 +419,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-EXPORTABLE = ("raw_matches", "matches", "quarantine", "fixtures", "features", "predictions")
+EXPORTABLE = (
+    "raw_matches",
+    "matches",
+    "quarantine",
+    "fixtures",
+    "features",
+    "predictions",
+    "backtests",
+    "run_failures",
+)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
