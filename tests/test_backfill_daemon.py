@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from tests.conftest import require_service, unique_name
-from tests.test_orchestration import REPO, Daemon, _wait, scratch_database  # noqa: F401 (fixture)
+from tests.test_orchestration import Daemon, _wait, production_instance, scratch_database  # noqa: F401
 
 NOW = "2026-11-29T12:00:00+00:00"
 LEAGUE = "SIM1"
@@ -26,22 +26,12 @@ SEASONS = (2022, 2023, 2024, 2025, 2026)  # 2026/27 is the current season at NOW
 
 @pytest.fixture
 def postgres_env(footcast_home, scratch_database, monkeypatch):  # noqa: F811 (fixture import)
-    import sqlalchemy as sa
-
     from footcast.pipelines.warehouse import Warehouse
 
     pg_url = require_service("FOOTCAST_TEST_POSTGRES_URL")
-    instance_db = sa.engine.make_url(scratch_database)
-    dagster_home = footcast_home / "dagster"
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").write_bytes((REPO / "deploy" / "dagster.production.yaml").read_bytes())
     schema_name = unique_name("footcast_backfill")
     settings = {
-        "DAGSTER_PG_HOST": instance_db.host or "127.0.0.1",
-        "DAGSTER_PG_PORT": str(instance_db.port or 5432),
-        "DAGSTER_PG_USER": instance_db.username or "postgres",
-        "DAGSTER_PG_PASSWORD": instance_db.password or "",
-        "DAGSTER_PG_DB": instance_db.database,
+        **production_instance(footcast_home / "dagster", scratch_database),
         "FOOTCAST_WAREHOUSE_URL": pg_url,
         "FOOTCAST_WAREHOUSE_SCHEMA": schema_name,
         "FOOTCAST_NOW": NOW,

@@ -232,26 +232,34 @@ def scratch_database() -> Iterator[str]:
     admin.dispose()
 
 
+def production_instance(dagster_home: Path, database_url: str) -> dict[str, str]:
+    """DAGSTER_HOME holding the production template, and its DAGSTER_PG_* settings for a database."""
+    import sqlalchemy as sa
+
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").write_bytes((REPO / "deploy" / "dagster.production.yaml").read_bytes())
+    url = sa.engine.make_url(database_url)
+    return {
+        "DAGSTER_PG_HOST": url.host or "127.0.0.1",
+        "DAGSTER_PG_PORT": str(url.port or 5432),
+        "DAGSTER_PG_USER": url.username or "postgres",
+        "DAGSTER_PG_PASSWORD": url.password or "",
+        "DAGSTER_PG_DB": url.database,
+    }
+
+
 @pytest.fixture
 def production_env(footcast_home, scratch_database, site, monkeypatch) -> Iterator[dict]:
     """Environment of a production deployment: Postgres instance, real warehouse and Redis."""
     import redis
-    import sqlalchemy as sa
 
     from footcast.pipelines.warehouse import Warehouse
 
     pg_url = require_service("FOOTCAST_TEST_POSTGRES_URL")
     redis_url = require_service("FOOTCAST_TEST_REDIS_URL")
-    instance_db = sa.engine.make_url(scratch_database)
-    dagster_home = footcast_home / "dagster"
-    (dagster_home / "dagster.yaml").write_bytes((REPO / "deploy" / "dagster.production.yaml").read_bytes())
     schema_name, prefix = unique_name("footcast_orch"), unique_name("footcast-orch")
     settings = {
-        "DAGSTER_PG_HOST": instance_db.host or "127.0.0.1",
-        "DAGSTER_PG_PORT": str(instance_db.port or 5432),
-        "DAGSTER_PG_USER": instance_db.username or "postgres",
-        "DAGSTER_PG_PASSWORD": instance_db.password or "",
-        "DAGSTER_PG_DB": instance_db.database,
+        **production_instance(footcast_home / "dagster", scratch_database),
         "FOOTCAST_WAREHOUSE_URL": pg_url,
         "FOOTCAST_WAREHOUSE_SCHEMA": schema_name,
         "FOOTCAST_REDIS_URL": redis_url,

@@ -537,23 +537,4 @@ def summarise(predictions: pd.DataFrame, *, seed: int = 0, resamples: int = 2000
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-TABLE_COLUMNS = [
-    "comparison",
-    "test_season",
-    "league",
-    "predictor",
-    "n",
-    "rps",
-    "log_loss",
-    "brier",
-    "accuracy",
-    "diff_vs_market_rps",
-    "ci_low",
-    "ci_high",
-    "diff_vs_close_rps",
-    "close_ci_low",
-    "close_ci_high",
-    "diff_vs_elo_rps",
-    "elo_ci_low",
-    "elo_ci_high",
-]
+TABLE_COLUMNS = ["comparison", "test_season", "league", "predictor", "n", *metrics.BACKTEST_SCORE_COLUMNS]

@@ -9,6 +9,24 @@ from __future__ import annotations
 
 import numpy as np
 
+# The scores of one backtest row (footcast.models.backtest.summarise, the `backtests` table):
+# the metrics, then model minus market/closing/Elo RPS with their bootstrap 95% intervals.
+BACKTEST_SCORE_COLUMNS: tuple[str, ...] = (
+    "rps",
+    "log_loss",
+    "brier",
+    "accuracy",
+    "diff_vs_market_rps",
+    "ci_low",
+    "ci_high",
+    "diff_vs_close_rps",
+    "close_ci_low",
+    "close_ci_high",
+    "diff_vs_elo_rps",
+    "elo_ci_low",
+    "elo_ci_high",
+)
+
 OUTCOME_INDEX = {"H": 0, "D": 1, "A": 2}
 OUTCOME_LABELS = ("H", "D", "A")
 

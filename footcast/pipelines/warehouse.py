@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from footcast.models import schema
+from footcast.models import metrics, schema
 
 METADATA = sa.MetaData()
 
@@ -114,24 +114,7 @@ backtests = sa.Table(
     sa.Column("league", sa.Text(), nullable=False),
     sa.Column("predictor", sa.Text(), nullable=False),
     sa.Column("n", sa.Integer(), nullable=False),
-    *[
-        sa.Column(name, sa.Float())
-        for name in (
-            "rps",
-            "log_loss",
-            "brier",
-            "accuracy",
-            "diff_vs_market_rps",
-            "ci_low",
-            "ci_high",
-            "diff_vs_close_rps",
-            "close_ci_low",
-            "close_ci_high",
-            "diff_vs_elo_rps",
-            "elo_ci_low",
-            "elo_ci_high",
-        )
-    ],
+    *[sa.Column(name, sa.Float()) for name in metrics.BACKTEST_SCORE_COLUMNS],
     sa.Column("mlflow_run_id", sa.Text()),
     sa.Column("params", sa.Text(), nullable=False),
     sa.UniqueConstraint(
