@@ -341,7 +341,7 @@ def _submit_backfill(args: argparse.Namespace, targets: list[tuple[str, int]]) -
     print(
         f"submitted backfill {backfill.backfill_id}: {title}, {len(keys)} partitions of "
         f"{' + '.join(BACKFILL_ASSETS)} in {len(ranges)} partition range(s)\n"
-        f"  the Dagster daemon runs it; the UI tracks it under Overview > Backfills "
+        f"  the Dagster daemon runs it; the UI tracks it under Runs > Backfills "
         f"(/runs/b/{backfill.backfill_id})"
     )
     if not daemon_running:
