@@ -16,13 +16,9 @@ Publishing writes every key of the new version first, then switches ``P:current`
 MULTI/EXEC. The keys go in chunks (default 5,000 predictions), each one non-transactional
 pipeline: a HSET per prediction, one ZADD per index key and one SADD. Redis serves other
 clients between the 16 KB reads of a pipeline, so a chunk never blocks it for long; two chunks
-are in flight, one being encoded while Redis stores the other. Index lookups resolve the
-pointer and read the version inside one Lua script, so a lookup is one round trip and always
-sees one complete version (each reading thread keeps one pool connection for its lookups). A
-single-match ``get`` is one plain HGETALL: the store keeps the pointer in memory while Redis
-reports no change to it (client tracking, see _VersionPointer), and asks the Lua script when
-it has no pointer or the HGETALL finds nothing (a match not in that version, a version gone).
-Versions
+are in flight, one being encoded while Redis stores the other. Readers resolve the pointer and
+read the version inside one Lua script, so a lookup is one round trip and always sees one
+complete version (each reading thread keeps one pool connection for its lookups). Versions
 beyond the newest ``keep_versions`` (and a version rolled back from) get a TTL. Before the
 switch the publish checks that the batch is probabilities and, after the writes, that every
 prediction is stored (a Redis restart without persistence loses earlier chunks); rewriting a
@@ -325,98 +321,6 @@ def _count_fork() -> None:
 os.register_at_fork(after_in_child=_count_fork)
 
 
-class _VersionPointer:
-    """The current version as a reader last resolved it, kept only while Redis would tell of a
-    change. A listener thread holds one connection subscribed to Redis's invalidation messages
-    (RESP2 client tracking, BCAST on the pointer key, redirected to itself): any change to the
-    pointer (a publish, a rollback, a flush) empties the kept version within one message, and so
-    does anything the listener cannot vouch for (its connection lost or silent: a PING unanswered
-    for 2 s; the version is then not kept until it is subscribed again). ``generation`` counts
-    the empties: a version resolved before one is not kept (it may be the one the message was
-    about).
-
-    redis-py's own client-side cache (``cache_config``) refuses Redis servers before 7.4, and a
-    hit on it takes locks and polls a socket inside redis-py's command path: this is the one key
-    readers need, kept with an attribute read."""
-
-    def __init__(self, pool: redis.ConnectionPool, key: str):
-        self.version: str | None = None
-        self.generation = 0
-        self.forks = _forks
-        self._subscribed = False
-        self._lock = threading.Lock()
-        self._stopped = threading.Event()
-        kwargs = dict(pool.connection_kwargs)
-        kwargs["client_name"] = f"{kwargs.get('client_name') or 'footcast'}-version-pointer"
-        self._listener = threading.Thread(
-            target=self._listen,
-            args=(pool.connection_class, kwargs, key),
-            name="footcast-version-pointer",
-            daemon=True,
-        )
-        self._listener.start()
-
-    def keep(self, version: str, generation: int) -> None:
-        """Keep ``version``, resolved after ``generation`` was read, unless it may be stale."""
-        with self._lock:
-            if self._subscribed and generation == self.generation:
-                self.version = version
-
-    def forget(self) -> None:
-        with self._lock:
-            self.version = None
-            self.generation += 1
-
-    def stop(self) -> None:
-        self._stopped.set()
-
-    def _set_subscribed(self, subscribed: bool) -> None:
-        with self._lock:
-            self._subscribed = subscribed
-            self.version = None
-            self.generation += 1
-
-    def _listen(self, connection_class: type, kwargs: dict[str, Any], key: str) -> None:
-        delay = 0.05
-        while not self._stopped.is_set():
-            connection = connection_class(**kwargs)
-            try:
-                connection.connect()
-                connection.send_command("CLIENT", "ID")
-                own_id = connection.read_response()
-                tracking = ("CLIENT", "TRACKING", "ON", "REDIRECT", own_id, "BCAST", "PREFIX", key)
-                connection.send_command(*tracking)
-                connection.read_response()
-                connection.send_command("SUBSCRIBE", "__redis__:invalidate")
-                connection.read_response(push_request=True)
-                self._set_subscribed(True)
-                delay = 0.05
-                while not self._stopped.is_set():
-                    if not connection.can_read(timeout=1.0):
-                        connection.send_command("PING")
-                        if not connection.can_read(timeout=2.0):
-                            raise redis.TimeoutError("the invalidation connection did not answer a PING")
-                    if not _is_pong(connection.read_response(push_request=True)):
-                        self.forget()  # an invalidation (redis-py's push handler may make it None)
-            except (redis.RedisError, OSError):
-                pass  # a restart, a dropped connection: readers use the script until resubscribed
-            finally:
-                self._set_subscribed(False)
-                connection.disconnect()
-            self._stopped.wait(delay)
-            delay = min(delay * 2, 2.0)
-
-
-def _is_pong(reply: Any) -> bool:
-    """Whether ``reply`` answers a PING on a subscribed connection: "PONG" in RESP3, a
-    ["pong", ""] message in RESP2."""
-    if isinstance(reply, list) and reply:
-        reply = reply[0]
-    if isinstance(reply, bytes):
-        reply = reply.decode()
-    return isinstance(reply, str) and reply.lower() == "pong"
-
-
 @dataclass
 class PublishResult:
     version: str
@@ -451,8 +355,6 @@ class PredictionStore:
         self._lookup_match = client.register_script(_LOOKUP_MATCH)
         self._lookup_index = client.register_script(_LOOKUP_INDEX)
         self._kept = threading.local()  # per thread: the pool connection its lookups use
-        self._pointer: _VersionPointer | None = None  # started by the first get
-        self._pointer_lock = threading.Lock()
 
     # -- keys --------------------------------------------------------------------------
 
@@ -598,7 +500,6 @@ class PredictionStore:
         pipe.lpush(self.versions_key, version)
         pipe.srem(self.pending_key, version)
         pipe.execute()
-        self._forget_pointer()  # (this process's readers need not wait for the message)
         return previous
 
     def _expire_old_versions(self) -> list[str]:
@@ -645,49 +546,29 @@ class PredictionStore:
         pipe.set(self.current_key, target)
         pipe.lrem(self.versions_key, 1, current)
         pipe.execute()
-        self._forget_pointer()
         # Dropped from the versions list, the version would otherwise never expire.
         self._expire_version(current)
         return current, target
 
     # -- lookups -----------------------------------------------------------------------
 
-    def _kept_reply(self, command: tuple[Any, ...], otherwise: Callable[[], T]) -> Any | T:
-        """The reply to ``command``, packed and parsed by hiredis on the connection this thread
-        keeps for its lookups. That is half the client CPU of a redis-py command (pool checkout
-        and health poll, command dispatch, retry wrapper, reply callbacks), which caps the
-        lookups per second of a Python process. Anything but a reply (a dropped connection, a
-        server that lost its script cache) gives ``otherwise()`` instead; lookups are reads, so
-        running one again is safe."""
+    def _run_script(self, script: Script, keys: list[str], args: list[Any]) -> Any:
+        """Run a lookup script: EVALSHA packed and parsed by hiredis on the connection this thread
+        keeps for its lookups. That is half the client CPU of redis-py's Script call (pool
+        checkout and health poll, command dispatch, retry wrapper, reply callbacks), which caps
+        the lookups per second of a Python process. Anything but a reply (a dropped connection,
+        a server that lost its script cache) is left to the Script call, with redis-py's
+        reconnects, retries and SCRIPT LOAD; lookups are reads, so running one again is safe."""
         connection = self._lookup_connection()
         try:
-            connection.send_packed_command([hiredis.pack_command(command)], check_health=False)
+            command = hiredis.pack_command(("EVALSHA", script.sha, len(keys), *keys, *args))
+            connection.send_packed_command([command], check_health=False)
             return connection.read_response()
         except redis.exceptions.NoScriptError:
             pass  # the reply was read: the connection is in sync
         except (redis.ConnectionError, redis.TimeoutError, OSError):
             connection.disconnect()  # (redis-py reconnects it on its next command)
-        return otherwise()
-
-    def _run_script(self, script: Script, keys: list[str], args: list[Any]) -> Any:
-        """Run a lookup script by EVALSHA; on anything but a reply, by redis-py's Script call,
-        with its reconnects, retries and SCRIPT LOAD."""
-        command = ("EVALSHA", script.sha, len(keys), *keys, *args)
-        return self._kept_reply(command, lambda: script(keys=keys, args=args))
-
-    def _version_pointer(self) -> _VersionPointer:
-        pointer = self._pointer
-        if pointer is None or pointer.forks != _forks:  # (a forked child has no listener thread)
-            with self._pointer_lock:
-                pointer = self._pointer
-                if pointer is None or pointer.forks != _forks:
-                    pointer = self._pointer = _VersionPointer(self.client.connection_pool, self.current_key)
-                    weakref.finalize(self, pointer.stop)
-        return pointer
-
-    def _forget_pointer(self) -> None:
-        if self._pointer is not None:
-            self._pointer.forget()
+        return script(keys=keys, args=args)
 
     def _lookup_connection(self) -> redis.connection.AbstractConnection:
         kept = getattr(self._kept, "connection", None)
@@ -705,22 +586,11 @@ class PredictionStore:
         return self.client.hgetall(f"{self._base(version)}:meta")
 
     def get(self, match_id: str) -> dict[str, Any] | None:
-        """One prediction by match id (None when the current version lacks it).
-
-        One HGETALL in the version the store keeps as current; when it keeps none, or that
-        finds nothing, the lookup script resolves the current version (and the store keeps it)."""
-        pointer = self._version_pointer()
-        version = pointer.version
-        if version is not None:
-            flat = self._kept_reply(("HGETALL", f"{self._base(version)}:match:{match_id}"), list)
-            if flat:  # one HSET wrote the whole hash: a complete record of that version
-                return _decode(flat)
-        generation = pointer.generation
+        """One prediction by match id (None when the current version lacks it)."""
         keys, args = match_lookup_args(self.prefix, match_id)
         reply = self._run_script(self._lookup_match, keys, args)
         if not reply:
             raise NotPublishedError("nothing has been published yet")
-        pointer.keep(reply[0], generation)
         return _decode(reply[1]) if reply[1] else None
 
     def _index(
@@ -768,13 +638,9 @@ def _to_text(value: Any) -> str:
     return str(value)
 
 
-def _decode(flat: Iterable[str] | dict[str, str]) -> dict[str, Any]:
-    """A record from a HGETALL reply: a flat list (RESP2, and inside Lua) or a map (RESP3)."""
-    if isinstance(flat, dict):
-        record: dict[str, Any] = dict(flat)
-    else:
-        items = list(flat)
-        record = dict(zip(items[0::2], items[1::2], strict=True))
+def _decode(flat: Iterable[str]) -> dict[str, Any]:
+    items = list(flat)
+    record: dict[str, Any] = dict(zip(items[0::2], items[1::2], strict=True))
     for key in FLOAT_FIELDS & record.keys():
         record[key] = float(record[key])
     if "season" in record:
