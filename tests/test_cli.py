@@ -72,10 +72,12 @@ def test_backfill_fetches_once_then_serves_the_archive_and_exports(cli_env, tmp_
         second = footcast("backfill", "--leagues", "E0", "--seasons", "2023-2024", env=env)
         assert "2 partitions: 0 fetched, 2 unchanged, 0 failed" in second.stdout
         assert len(site.requests) == 2
-        # A season the site does not have: a clear failure naming it, exit 1.
-        missing = footcast("backfill", "--leagues", "E0", "--seasons", "2022", env=env)
+        # A season the site does not have, in one run with two it has: a clear failure naming
+        # it, exit 1; the other two seasons of the range still load (served from the archive).
+        missing = footcast("backfill", "--leagues", "E0", "--seasons", "2022-2024", env=env)
         assert missing.returncode == 1
         assert "no such season" in missing.stderr and "/mmz4281/2223/E0.csv" in missing.stderr
+        assert "3 partitions: 0 fetched, 2 unchanged, 1 failed; 6 rows validated" in missing.stdout
     finally:
         site.close()
     exported = footcast("export", "matches", "--out", str(tmp_path / "matches.parquet"), env=env)
