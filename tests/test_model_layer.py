@@ -104,6 +104,14 @@ def test_evaluate_cli_table_and_errors(footcast_home):
         assert text in table.stdout
     run_id = re.search(r"(\d+) rows -> warehouse table backtests \(run_id (\w+)\)", table.stdout)
     assert store.count(backtests, {"run_id": run_id.group(2)}) == int(run_id.group(1)) > 0
+    # The evaluation is in the Dagster instance the UI reads, as a materialization of `backtests`.
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME: footcast_home/dagster
+        event = instance.get_latest_materialization_event(dg.AssetKey("backtests"))
+    metadata = event.asset_materialization.metadata
+    assert metadata["backtest_run_id"].value == run_id.group(2)
+    assert "opening market" in metadata["results"].value
     missing = footcast("evaluate", "--test-seasons", "2030", env=env)
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1
     assert "SIM1 has no played match in test season(s) 2030" in missing.stderr

@@ -412,11 +412,38 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     except evaluation.EvaluationError as exc:
         raise CommandError(str(exc)) from exc
+    _record_evaluation(result, args)
     if args.json:
         print(json.dumps(evaluation.to_json(result), indent=1, allow_nan=False))
     else:
         print(evaluation.format_table(result))
     return EXIT_OK
+
+
+def _record_evaluation(result, args: argparse.Namespace) -> None:
+    """The evaluation as a materialization of the `backtests` asset in the Dagster instance, so
+    the UI lists every evaluation with its results next to the pipeline's runs."""
+    import dagster as dg
+
+    from footcast.pipelines import evaluation
+
+    report = result.report
+    seasons = f"{min(args.test_seasons)}-{max(args.test_seasons)}"
+    with _instance() as instance:
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(
+                "backtests",
+                description=f"footcast evaluate --test-seasons {seasons}",
+                metadata={
+                    "backtest_run_id": report.run_id,
+                    "rows": result.rows_written,
+                    "test_seasons": seasons,
+                    "mlflow_run_id": result.mlflow_run_id or "",
+                    **({"mlflow_run": dg.MetadataValue.url(result.mlflow_url)} if result.mlflow_url else {}),
+                    "results": dg.MetadataValue.md(f"```\n{evaluation.format_table(result)}\n```"),
+                },
+            )
+        )
 
 
 EXPORTABLE = (

@@ -66,9 +66,21 @@ def resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
+# Written by `footcast evaluate` (walk-forward backtests), which records each evaluation as a
+# materialization of this asset; it is not materialized by a job.
+BACKTESTS = dg.AssetSpec(
+    "backtests",
+    group_name="model",
+    kinds={"sql"},
+    deps=[validated.validated_matches],
+    description="Walk-forward backtests of the model recipes against the market, Elo and base rates "
+    "(warehouse table `backtests`, one row per evaluation x test season x league x predictor).",
+)
+
+
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[*INGEST_ASSETS, *PREDICT_ASSETS],
+        assets=[*INGEST_ASSETS, *PREDICT_ASSETS, BACKTESTS],
         asset_checks=[predictions.predictions_fresh, *automation.ASSET_CHECKS],
         jobs=[ingest_job, predict_job, publish_job, *automation.JOBS],
         schedules=automation.SCHEDULES,
