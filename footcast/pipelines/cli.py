@@ -635,8 +635,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=min(2, os.cpu_count() or 1),
-        help="worker processes running partitions side by side (default: up to 2); they share one "
-        "per-host request rate",
+        help="worker processes running partition ranges (one Dagster run each) side by side "
+        "(default: up to 2); they share one per-host request rate",
     )
     backfill.add_argument(
         "--force",
