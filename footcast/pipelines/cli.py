@@ -497,6 +497,8 @@ def _ingest_range(keys: list[str], force: bool) -> list[dict]:
     from footcast.pipelines import partitions
 
     label = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
+    count = f"{len(keys)} partitions" if len(keys) > 1 else "1 partition"
+    print(f"  running {label} ({count}, one Dagster run)", flush=True)
     run_config = {"ops": {"raw_matches": {"config": {"force": force}}}}
     if len(keys) == 1:
         result, seconds = _execute("ingest", f"ingest {label}", keys[0], run_config)
