@@ -55,7 +55,7 @@ def ingest(defs, instance, force=False, with_features=False):
     from footcast.pipelines import partitions
 
     selection = ["raw_matches", "validated_matches"] + (["features"] if with_features else [])
-    assets = [a for a in defs.assets if any(k.to_user_string() in selection for k in a.keys)]
+    assets = [a for a in defs.assets if a.key.to_user_string() in selection]
     return dg.materialize(
         assets,
         resources=defs.resources,
