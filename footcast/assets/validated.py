@@ -30,14 +30,15 @@ def validated_matches(
     reports = validation.validate_and_store_many(
         warehouse.get(), targets, max_quarantine_share=config.max_quarantine_share
     )
+    outcomes = {}
     for key, report in zip(context.partition_keys, reports, strict=True):
+        outcomes[key] = report.outcome
         context.add_asset_metadata(report.metadata(), partition_key=key)
         if report.blocked:
             context.log.error(
                 f"{key}: blocking checks failed ({', '.join(report.blocking_names)}); "
                 "`matches` keeps its previous version of this partition"
             )
-    outcomes = {key: report.outcome for key, report in zip(context.partition_keys, reports, strict=True)}
     return dg.MaterializeResult(
         metadata={
             "partitions": len(reports),

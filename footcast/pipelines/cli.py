@@ -524,8 +524,8 @@ def _ingest_range(keys: list[str], force: bool) -> list[dict]:
     outcomes = [{"label": key, "error": f"ingest {key}: {source_failures[key]}"} for key in source_failures]
     rest = [key for key in keys if key not in source_failures]
     if source_failures:
-        for first, last in partitions.key_ranges(rest):
-            outcomes += _ingest_range(rest[rest.index(first) : rest.index(last) + 1], force)
+        for span in partitions.key_ranges(rest):
+            outcomes += _ingest_range(span, force)
     else:
         for key in rest:
             outcomes += _ingest_range([key], force)
@@ -554,13 +554,11 @@ def _ingest_all(targets: list[tuple[str, int]], force: bool, workers: int):
     from footcast.pipelines import partitions
 
     keys = [partitions.partition_key(league, season) for league, season in targets]
-    ordered = partitions.season_league_partitions().get_partition_keys()
-    ranges = []
-    for first, last in partitions.key_ranges(keys):
-        span = ordered[ordered.index(first) : ordered.index(last) + 1]
-        # Bounded runs: as many partitions as the assets' backfill policy puts in one run.
-        size = partitions.MAX_PARTITIONS_PER_RUN
-        ranges += [span[i : i + size] for i in range(0, len(span), size)]
+    # Bounded runs: as many partitions as the assets' backfill policy puts in one run.
+    size = partitions.MAX_PARTITIONS_PER_RUN
+    ranges = [
+        span[i : i + size] for span in partitions.key_ranges(keys) for i in range(0, len(span), size)
+    ]
     workers = max(1, min(workers, len(ranges)))
     if workers == 1:
         for span in ranges:
@@ -598,11 +596,8 @@ def _partition_metadata(result, asset: str) -> dict[str, dict]:
 
 
 def _metadata(result, asset: str) -> dict:
-    import dagster as dg
-
-    for event in result.asset_materializations_for_node(asset):
-        return {k: v.value for k, v in event.metadata.items() if isinstance(v, dg.MetadataValue)}
-    return {}
+    """Metadata of the asset's (first) materialization in a run."""
+    return next(iter(_partition_metadata(result, asset).values()), {})
 
 
 # -- parser ----------------------------------------------------------------------------

@@ -101,21 +101,19 @@ def parse_partition_key(key: str) -> tuple[str, int]:
     return league_code, schema.season_from_key(season_part)
 
 
-def key_ranges(keys: list[str]) -> list[tuple[str, str]]:
-    """The keys as (first, last) ranges of consecutive partitions (in the partitions' order),
-    for running each range as one Dagster run."""
+def key_ranges(keys: list[str]) -> list[list[str]]:
+    """The keys as ranges of consecutive partitions (in the partitions' order), each range the
+    list of its keys, for running each range as one Dagster run."""
     order = {key: i for i, key in enumerate(season_league_partitions().get_partition_keys())}
     unknown = [k for k in keys if k not in order]
     if unknown:
         raise ValueError(f"not league-season partitions: {', '.join(unknown[:5])}")
-    ranges: list[tuple[str, str]] = []
-    previous = None
+    ranges: list[list[str]] = []
     for key in sorted(set(keys), key=order.__getitem__):
-        if previous is not None and order[key] == order[previous] + 1:
-            ranges[-1] = (ranges[-1][0], key)
+        if ranges and order[key] == order[ranges[-1][-1]] + 1:
+            ranges[-1].append(key)
         else:
-            ranges.append((key, key))
-        previous = key
+            ranges.append([key])
     return ranges
 
 

@@ -495,15 +495,11 @@ def expectation_suites() -> dict[str, Any]:
 # Running the suites
 
 
-def _run(batch_definition, frame: pd.DataFrame, suite, parameters: dict | None = None):
+def _run(batch_definition, frame: pd.DataFrame, suite):
     engine = _engine()
     with engine.lock:
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        return batch.validate(
-            suite,
-            result_format={"result_format": "COMPLETE"},
-            expectation_parameters=parameters or {},
-        )
+        return batch.validate(suite, result_format={"result_format": "COMPLETE"})
 
 
 def _exception_message(result) -> str | None:
