@@ -85,6 +85,6 @@ def test_empty_and_single_class_sets_fail_clearly():
 
 def test_broken_probabilities_are_rejected():
     with pytest.raises(ValueError, match="non-finite"):
-        training.check_probabilities(np.array([[np.nan, 0.5, 0.5]]))
+        metrics.check_probabilities(np.array([[np.nan, 0.5, 0.5]]))
     with pytest.raises(ValueError, match="do not sum to 1"):
-        training.check_probabilities(np.array([[0.5, 0.5, 0.5]]))
+        metrics.check_probabilities(np.array([[0.5, 0.5, 0.5]]))

@@ -296,8 +296,12 @@ def assert_version_complete(client: redis.Redis, prefix: str, version: str, expe
     for (league, day), want in expected.league_date.items():
         assert client.zrange(f"{base}:league:{league}:{day}", 0, -1) == want, (league, day)
     assert client.smembers(f"{base}:leagues") == {f"L{i:02d}" for i in range(min(N_LEAGUES, expected.n))}
+    index_keys = {f"team:{key}" for key in expected.team} | {
+        f"league:{league}:{day}" for league, day in expected.league_date
+    }
+    assert client.smembers(f"{base}:indexes") == index_keys | {"kickoff"}
     n_keys = sum(1 for _ in client.scan_iter(match=f"{base}:*", count=5000))
-    assert n_keys == 1 + expected.n + len(expected.team) + len(expected.league_date) + 2
+    assert n_keys == 1 + expected.n + len(index_keys) + 3  # kickoff, meta, leagues, indexes
     assert client.ttl(f"{base}:kickoff") == -1 and client.ttl(f"{base}:match:{ids[-1]}") == -1
 
 

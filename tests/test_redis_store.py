@@ -80,9 +80,11 @@ def test_versions_beyond_the_kept_ones_expire(store, redis_client):
     for version in ("v1", "v2", "v3"):
         store.publish(batch(version))
     assert redis_client.lrange(store.versions_key, 0, -1) == ["v3", "v2"]
-    ttl = redis_client.ttl(f"{store.prefix}:v:v1:match:m0000")
-    assert 0 < ttl <= store.expire_seconds
-    assert redis_client.ttl(f"{store.prefix}:v:v3:match:m0000") == -1
+    for version, expiring in (("v1", True), ("v2", False), ("v3", False)):
+        keys = list(redis_client.scan_iter(match=f"{store.prefix}:v:{version}:*"))
+        assert len(keys) > len(batch(version))  # records, indexes, meta, leagues, catalogue
+        ttls = {redis_client.ttl(key) for key in keys}
+        assert all(0 < ttl <= store.expire_seconds for ttl in ttls) if expiring else ttls == {-1}
 
 
 def test_publish_against_a_dead_server_fails_clearly_without_touching_the_pointer(store):

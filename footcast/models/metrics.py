@@ -108,3 +108,19 @@ def score_all(probs: np.ndarray, outcomes: np.ndarray) -> dict[str, float]:
         "accuracy": accuracy(probs, outcomes),
         "calibration_error": calibration_error(probs, outcomes),
     }
+
+
+def check_probabilities(probs: np.ndarray, tolerance: float = 1e-6) -> None:
+    """Raise ValueError unless ``probs`` is an (n, 3) array of finite probabilities summing to 1."""
+    if probs.ndim != 2 or probs.shape[1] != 3:
+        raise ValueError(f"model returned shape {probs.shape}, expected (n, 3)")
+    if not np.isfinite(probs).all():
+        raise ValueError(
+            f"model returned non-finite probabilities for {int((~np.isfinite(probs)).any(axis=1).sum())} rows"
+        )
+    if (probs < 0).any() or (probs > 1).any():
+        raise ValueError("model returned probabilities outside [0, 1]")
+    worst = float(np.abs(probs.sum(axis=1) - 1.0).max())
+    if worst > tolerance:
+        raise ValueError(f"model probabilities do not sum to 1 (worst row off by {worst:.2e})")
+

@@ -438,19 +438,5 @@ def predict_proba(
     probs = np.asarray(probs, dtype=np.float64)
     # XGBoost computes in float32: rows sum to 1 only within ~1e-7. Anything further off is a
     # broken model and fails here; float32 rounding is renormalised away in float64.
-    check_probabilities(probs, tolerance=1e-4)
+    metrics.check_probabilities(probs, tolerance=1e-4)
     return apply_temperature(probs / probs.sum(axis=1, keepdims=True), temperature)
-
-
-def check_probabilities(probs: np.ndarray, tolerance: float = 1e-6) -> None:
-    if probs.ndim != 2 or probs.shape[1] != 3:
-        raise ValueError(f"model returned shape {probs.shape}, expected (n, 3)")
-    if not np.isfinite(probs).all():
-        raise ValueError(
-            f"model returned non-finite probabilities for {int((~np.isfinite(probs)).any(axis=1).sum())} rows"
-        )
-    if (probs < 0).any() or (probs > 1).any():
-        raise ValueError("model returned probabilities outside [0, 1]")
-    worst = float(np.abs(probs.sum(axis=1) - 1.0).max())
-    if worst > tolerance:
-        raise ValueError(f"model probabilities do not sum to 1 (worst row off by {worst:.2e})")

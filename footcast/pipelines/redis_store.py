@@ -11,10 +11,13 @@ Key layout (``P`` is the key prefix, default ``footcast``; ``V`` a publish versi
     P:v:V:league:<league>:<date>    zset     match ids of a league on a UK-local date, score = kickoff
     P:v:V:kickoff                   zset     all match ids, score = kickoff epoch (time windows)
     P:v:V:leagues                   set      leagues in this version
+    P:v:V:indexes                   set      the index keys above (team:..., league:..., kickoff)
 
 Publishing writes every key of the new version first, then switches ``P:current`` in one
 MULTI/EXEC. The keys go in chunks (default 5,000 predictions), each one non-transactional
-pipeline: a HSET per prediction, one ZADD per index key and one SADD. Redis serves other
+pipeline: a SADD of its index keys to the version's catalogue, one ZADD per index key, a SADD
+of its leagues, then a HSET per prediction (records after their index entries, so a killed
+publisher leaves nothing the catalogue and the kickoff index miss). Redis serves other
 clients between the 16 KB reads of a pipeline, so a chunk never blocks it for long; two chunks
 are in flight, one being encoded while Redis stores the other. Readers resolve the pointer and
 read the version inside one Lua script, so a lookup is one round trip and always sees one
@@ -57,7 +60,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from footcast.models import schema, teams
+from footcast.models import metrics, schema, teams
 
 T = TypeVar("T")
 
@@ -161,8 +164,9 @@ def chunk_commands(
     chunk: pd.DataFrame, base: str, version: str, team_key: Callable[[str], str] = teams.team_key
 ) -> tuple[list[bytes], int]:
     """(RESP-encoded commands, number of replies) that store the predictions of ``chunk`` in
-    ``version``, whose keys start with ``base``: a HSET per prediction, then one ZADD per index
-    key and one SADD of the leagues for the whole chunk.
+    ``version``, whose keys start with ``base``: one SADD of the chunk's index keys to the
+    version's catalogue of them, one ZADD per index key, one SADD of the leagues, then a HSET per
+    prediction.
 
     The texts are converted column by column and the commands encoded by Arrow kernels (which
     release the GIL): a publish of 100,000 predictions sends 3.6 million HSET arguments, on which
@@ -211,8 +215,12 @@ def chunk_commands(
     zadds = _join([header, *_bulk_strings(scores, members)])
 
     leagues = pc.unique(columns["league"]).to_pylist()
-    sadd = hiredis.pack_command(("SADD", f"{base}:leagues", *leagues))
-    return [_data(hsets), _data(zadds), sadd], size + len(starts) + 1
+    add_leagues = hiredis.pack_command(("SADD", f"{base}:leagues", *leagues))
+    add_indexes = hiredis.pack_command(("SADD", f"{base}:{INDEXES}", *keys.take(pa.array(starts)).to_pylist()))
+    # Catalogue and index entries before the records: Redis applies a connection's commands in
+    # order, so every record a killed publisher left is found through the kickoff index, and
+    # every index key through the catalogue (_version_keys).
+    return [add_indexes, _data(zadds), add_leagues, _data(hsets)], 2 + len(starts) + size
 
 
 def _repeated(text: str, size: int) -> pa.Array:
@@ -410,11 +418,9 @@ class PredictionStore:
         )
         # A batch from the warehouse passed this check when it was scored; one edited or loaded
         # since may not have: nothing that is not a probability distribution reaches readers.
-        from footcast.models.training import check_probabilities  # (imports XGBoost: not for readers)
-
         try:
             if len(batch):
-                check_probabilities(batch[["p_home", "p_draw", "p_away"]].to_numpy(dtype="float64"))
+                metrics.check_probabilities(batch[["p_home", "p_draw", "p_away"]].to_numpy(dtype="float64"))
         except ValueError as exc:
             raise ValueError(f"prediction batch {version} was not published: {exc}") from exc
         base = self._base(version)
@@ -519,9 +525,21 @@ class PredictionStore:
         return old
 
     def _version_keys(self, version: str) -> list[str]:
-        # SCAN walks the whole keyspace (every kept version): 10,000 slots a call keeps the
-        # round trips few and each call short.
-        return list(self.client.scan_iter(match=f"{self._base(version)}:*", count=10_000))
+        """Every key of ``version``: its records through the kickoff index, its other indexes
+        through their catalogue (no keyspace SCAN, whose cost grows with everything else the
+        Redis database holds)."""
+        base = self._base(version)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.smembers(f"{base}:{INDEXES}")
+        pipe.zrange(f"{base}:{KICKOFF_INDEX}", 0, -1)
+        indexes, match_ids = pipe.execute()
+        return [
+            f"{base}:meta",
+            f"{base}:leagues",
+            f"{base}:{INDEXES}",
+            *(f"{base}:{index}" for index in indexes),
+            *(f"{base}:match:{match_id}" for match_id in match_ids),
+        ]
 
     def _expire_version(self, version: str) -> None:
         keys = self._version_keys(version)
@@ -659,6 +677,7 @@ def to_json(records: list[dict[str, Any]]) -> str:
 LOOKUP_MATCH_SCRIPT = _LOOKUP_MATCH
 LOOKUP_INDEX_SCRIPT = _LOOKUP_INDEX
 KICKOFF_INDEX = "kickoff"
+INDEXES = "indexes"  # below a version: the set of its index keys (the kickoff index among them)
 decode_record = _decode
 
 
