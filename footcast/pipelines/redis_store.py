@@ -216,7 +216,8 @@ def chunk_commands(
 
     leagues = pc.unique(columns["league"]).to_pylist()
     add_leagues = hiredis.pack_command(("SADD", f"{base}:leagues", *leagues))
-    add_indexes = hiredis.pack_command(("SADD", f"{base}:{INDEXES}", *keys.take(pa.array(starts)).to_pylist()))
+    index_names = keys.take(pa.array(starts)).to_pylist()
+    add_indexes = hiredis.pack_command(("SADD", f"{base}:{INDEXES}", *index_names))
     # Catalogue and index entries before the records: Redis applies a connection's commands in
     # order, so every record a killed publisher left is found through the kickoff index, and
     # every index key through the catalogue (_version_keys).
