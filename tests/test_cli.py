@@ -77,6 +77,8 @@ def test_backfill_fetches_once_then_serves_the_archive_and_exports(cli_env, tmp_
         missing = footcast("backfill", "--leagues", "E0", "--seasons", "2022-2024", env=env)
         assert missing.returncode == 1
         assert "no such season" in missing.stderr and "/mmz4281/2223/E0.csv" in missing.stderr
+        # One line, not Dagster's event log with a stack trace (that stays in the instance).
+        assert missing.stderr.count("\n") == 1 and "Stack Trace" not in missing.stdout + missing.stderr
         assert "3 partitions: 0 fetched, 2 unchanged, 1 failed; 6 rows validated" in missing.stdout
     finally:
         site.close()

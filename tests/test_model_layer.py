@@ -104,16 +104,22 @@ def test_evaluate_cli_table_and_errors(footcast_home):
         assert text in table.stdout
     run_id = re.search(r"(\d+) rows -> warehouse table backtests \(run_id (\w+)\)", table.stdout)
     assert store.count(backtests, {"run_id": run_id.group(2)}) == int(run_id.group(1)) > 0
-    # The evaluation is in the Dagster instance the UI reads, as a materialization of `backtests`.
+    # The evaluation is a run of the `evaluate` job in the Dagster instance the UI reads, which
+    # materialized `backtests`.
     import dagster as dg
 
     with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME: footcast_home/dagster
         event = instance.get_latest_materialization_event(dg.AssetKey("backtests"))
+        run = instance.get_run_by_id(event.run_id)
+    assert run.job_name == "evaluate" and run.is_success
+    assert run.run_config["ops"]["backtests"]["config"]["test_seasons"] == [2024]
     metadata = event.asset_materialization.metadata
     assert metadata["backtest_run_id"].value == run_id.group(2)
     assert "opening market" in metadata["results"].value
     missing = footcast("evaluate", "--test-seasons", "2030", env=env)
-    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+    # Progress lines, then the error in one line: no Dagster event log, no stack trace.
+    assert missing.returncode == 1 and "Stack Trace" not in missing.stderr and "STEP_" not in missing.stderr
+    assert missing.stderr.splitlines()[-1].startswith("footcast evaluate: ")
     assert "SIM1 has no played match in test season(s) 2030" in missing.stderr
     assert footcast("evaluate", "--test-seasons", "2024", "--trials", "-1", env=env).returncode == 2
 

@@ -41,6 +41,10 @@ def prepare_environment() -> Path:
     return home
 
 
+# Set by `--debug`: runs then log through Dagster's console logger, every event and traceback.
+DEBUG_VARIABLE = "FOOTCAST_DEBUG"
+
+
 def _instance():
     import dagster as dg
 
@@ -52,29 +56,33 @@ def run_job(job_name: str, label: str, partition_key=None, run_config=None) -> f
     return execute_job(job_name, label, partition_key, run_config)[1]
 
 
-def execute_job(job_name: str, label: str, partition_key=None, run_config=None, tags=None):
+def execute_job(
+    job_name: str, label: str, partition_key=None, run_config=None, tags=None, log_level="WARNING"
+):
     """(result, seconds) of a job run in-process; CommandError naming ``label`` if it failed."""
-    result, seconds = _execute(job_name, label, partition_key, run_config, tags)
+    result, seconds = _execute(job_name, label, partition_key, run_config, tags, log_level)
     if not result.success:
         raise CommandError(f"{label}: {_failure_message(result)}")
     return result, seconds
 
 
-def _execute(job_name: str, label: str, partition_key=None, run_config=None, tags=None):
-    """(result, seconds) of a job run in-process, recorded in the instance, failed or not."""
+def _execute(job_name: str, label: str, partition_key=None, run_config=None, tags=None, log_level="WARNING"):
+    """(result, seconds) of a job run in-process, recorded in the instance, failed or not. The
+    terminal shows what the assets log at ``log_level`` and up, short of errors (the command
+    reports a failure in one line); the run's full event log is in the instance (UI)."""
     import dagster as dg
 
+    from footcast.pipelines import logs
     from footcast.pipelines.definitions import defs
 
     started = time.perf_counter()
     job = defs.resolve_job_def(job_name)
-    # The CLI prints its own progress; the run's full event log is in the instance (UI).
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    loggers = logs.run_config(log_level, debug=os.environ.get(DEBUG_VARIABLE) == "1")
     try:
         result = job.execute_in_process(
             instance=_instance(),
             partition_key=partition_key,
-            run_config={**quiet, **(run_config or {})},
+            run_config={**loggers, **(run_config or {})},
             tags=tags,
             raise_on_error=False,
         )
@@ -89,7 +97,10 @@ def _failure_message(result) -> str:
             error = event.step_failure_data.error
             while error.cause is not None and error.message.startswith("Error occurred while executing"):
                 error = error.cause
-            return f"step {event.step_key} failed: {error.message.strip().splitlines()[0]}"
+            message = error.message.strip().splitlines()[0]
+            if error.cls_name == "Failure":  # (raised by an asset: its description says it all)
+                message = message.partition(": ")[2] or message
+            return f"step {event.step_key} failed: {message}"
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
@@ -387,63 +398,34 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    """Walk-forward backtest of the model recipes against the market, Elo and base rates."""
+    """Walk-forward backtest of the model recipes against the market, Elo and base rates: a run
+    of the `evaluate` job (the `backtests` asset), recorded in the instance the UI reads."""
     from footcast import config
     from footcast.pipelines import evaluation
-    from footcast.pipelines import warehouse as wh
     from footcast.pipelines.resources import MlflowResource
 
     prepare_environment()
-    store = wh.Warehouse(config.warehouse_url(), os.environ.get("FOOTCAST_WAREHOUSE_SCHEMA") or None)
-    store.create_all()
-    tracking = MlflowResource(
-        tracking_uri=config.mlflow_tracking_uri(), experiment_name=evaluation.EXPERIMENT
+    backtest_config = {"test_seasons": args.test_seasons, "leagues": args.leagues or [], "seed": args.seed}
+    if args.trials is not None:
+        backtest_config["n_trials"] = args.trials
+    # The asset logs one line per test season at INFO: the progress shown (on stderr).
+    result, _seconds = execute_job(
+        "evaluate",
+        "evaluate",
+        run_config={"ops": {"backtests": {"config": backtest_config}}},
+        log_level="INFO",
     )
-    say = (lambda message: print(message, file=sys.stderr, flush=True)) if args.json else print
-    try:
-        result = evaluation.evaluate(
-            store,
-            args.test_seasons,
-            leagues=args.leagues,
-            n_trials=evaluation.DEFAULT_TRIALS if args.trials is None else args.trials,
-            seed=args.seed,
-            tracking=tracking,
-            progress=say,
-        )
-    except evaluation.EvaluationError as exc:
-        raise CommandError(str(exc)) from exc
-    _record_evaluation(result, args)
+    metadata = result.asset_materializations_for_node("backtests")[0].metadata
     if args.json:
-        print(json.dumps(evaluation.to_json(result), indent=1, allow_nan=False))
-    else:
-        print(evaluation.format_table(result))
-    return EXIT_OK
-
-
-def _record_evaluation(result, args: argparse.Namespace) -> None:
-    """The evaluation as a materialization of the `backtests` asset in the Dagster instance, so
-    the UI lists every evaluation with its results next to the pipeline's runs."""
-    import dagster as dg
-
-    from footcast.pipelines import evaluation
-
-    report = result.report
-    seasons = f"{min(args.test_seasons)}-{max(args.test_seasons)}"
-    with _instance() as instance:
-        instance.report_runless_asset_event(
-            dg.AssetMaterialization(
-                "backtests",
-                description=f"footcast evaluate --test-seasons {seasons}",
-                metadata={
-                    "backtest_run_id": report.run_id,
-                    "rows": result.rows_written,
-                    "test_seasons": seasons,
-                    "mlflow_run_id": result.mlflow_run_id or "",
-                    **({"mlflow_run": dg.MetadataValue.url(result.mlflow_url)} if result.mlflow_url else {}),
-                    "results": dg.MetadataValue.md(f"```\n{evaluation.format_table(result)}\n```"),
-                },
-            )
+        tracking = MlflowResource(
+            tracking_uri=config.mlflow_tracking_uri(), experiment_name=evaluation.EXPERIMENT
         )
+        report = evaluation.recorded_report(tracking, metadata["mlflow_run_id"].value)
+        report["rows_written"] = metadata["rows"].value
+        print(json.dumps(report, indent=1, allow_nan=False))
+    else:
+        print(metadata["results"].value.strip("`\n"))
+    return EXIT_OK
 
 
 EXPORTABLE = (
@@ -556,9 +538,7 @@ def _ingest_all(targets: list[tuple[str, int]], force: bool, workers: int):
     keys = [partitions.partition_key(league, season) for league, season in targets]
     # Bounded runs: as many partitions as the assets' backfill policy puts in one run.
     size = partitions.MAX_PARTITIONS_PER_RUN
-    ranges = [
-        span[i : i + size] for span in partitions.key_ranges(keys) for i in range(0, len(span), size)
-    ]
+    ranges = [span[i : i + size] for span in partitions.key_ranges(keys) for i in range(0, len(span), size)]
     workers = max(1, min(workers, len(ranges)))
     if workers == 1:
         for span in ranges:
@@ -738,6 +718,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _validate(parser, args)
+    if args.debug:  # (read by the runs this process and its workers execute)
+        os.environ[DEBUG_VARIABLE] = "1"
     try:
         return args.handler(args)
     except CommandError as exc:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 from footcast import config
-from footcast.assets import features, model, predictions, raw, validated
-from footcast.pipelines import automation
+from footcast.assets import backtests, features, model, predictions, raw, validated
+from footcast.pipelines import automation, logs
 from footcast.pipelines.resources import (
     AlertWebhookResource,
     FootballDataResource,
@@ -42,6 +42,12 @@ predict_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(*PREDICT_ASSETS),
     description="fixtures -> features -> model -> predictions -> Redis",
 )
+evaluate_job = dg.define_asset_job(
+    "evaluate",
+    selection=dg.AssetSelection.assets(backtests.backtests),
+    description="walk-forward backtest of the model recipes against the market, Elo and base rates "
+    "(`footcast evaluate`; config: test_seasons, leagues, n_trials, seed)",
+)
 
 
 def resources() -> dict[str, dg.ConfigurableResource]:
@@ -66,26 +72,15 @@ def resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-# Written by `footcast evaluate` (walk-forward backtests), which records each evaluation as a
-# materialization of this asset; it is not materialized by a job.
-BACKTESTS = dg.AssetSpec(
-    "backtests",
-    group_name="model",
-    kinds={"sql"},
-    deps=[validated.validated_matches],
-    description="Walk-forward backtests of the model recipes against the market, Elo and base rates "
-    "(warehouse table `backtests`, one row per evaluation x test season x league x predictor).",
-)
-
-
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[*INGEST_ASSETS, *PREDICT_ASSETS, BACKTESTS],
+        assets=[*INGEST_ASSETS, *PREDICT_ASSETS, backtests.backtests],
         asset_checks=[predictions.predictions_fresh, *automation.ASSET_CHECKS],
-        jobs=[ingest_job, predict_job, publish_job, *automation.JOBS],
+        jobs=[ingest_job, predict_job, publish_job, evaluate_job, *automation.JOBS],
         schedules=automation.SCHEDULES,
         sensors=automation.SENSORS,
         resources=resources(),
+        loggers=logs.LOGGERS,
     )
 
 

@@ -16,6 +16,7 @@ whereas a resumed RDB study would add trials on every run.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -229,6 +230,20 @@ def log_evaluation(tracking, report: backtest.BacktestReport) -> tuple[str, str]
             mlflow.log_artifacts(str(folder))
         run_id = run.info.run_id
     return run_id, tracking.run_url(run_id)
+
+
+def recorded_report(tracking, mlflow_run_id: str) -> dict:
+    """The JSON report of an evaluation as its MLflow run recorded it (``to_json`` of it, but for
+    ``rows_written``, which the run's materialization holds)."""
+    import mlflow
+
+    tracking.client()
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # (one small file)
+    path = mlflow.artifacts.download_artifacts(f"runs:/{mlflow_run_id}/backtest_report.json")
+    report = json.loads(Path(path).read_text())
+    report["mlflow_run_id"] = mlflow_run_id
+    report["mlflow_url"] = tracking.run_url(mlflow_run_id)
+    return report
 
 
 # -- output -------------------------------------------------------------------------------------
