@@ -71,8 +71,10 @@ def ingest(site, footcast_home, monkeypatch):
         config = {"ops": {"raw_matches": {"config": {"force": force}}}}
         # Retries are fast in tests; the client's own defaults back off for seconds.
         result = job.execute_in_process(
-            instance=instance, partition_key=partitions.partition_key(league, season),
-            run_config=config, raise_on_error=False,
+            instance=instance,
+            partition_key=partitions.partition_key(league, season),
+            run_config=config,
+            raise_on_error=False,
         )
         return result
 

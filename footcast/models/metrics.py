@@ -123,4 +123,3 @@ def check_probabilities(probs: np.ndarray, tolerance: float = 1e-6) -> None:
     worst = float(np.abs(probs.sum(axis=1) - 1.0).max())
     if worst > tolerance:
         raise ValueError(f"model probabilities do not sum to 1 (worst row off by {worst:.2e})")
-

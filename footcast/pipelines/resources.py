@@ -179,7 +179,7 @@ class AlertWebhookResource(dg.ConfigurableResource):
     timeout_seconds: float = 10.0
 
     def notify(self, payload: dict[str, Any]) -> str:
-        """"sent", "not configured" or "failed: <cause>" (the cause never contains the URL)."""
+        """ "sent", "not configured" or "failed: <cause>" (the cause never contains the URL)."""
         from footcast.pipelines import alerts
 
         if not self.url:

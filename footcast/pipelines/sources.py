@@ -137,6 +137,7 @@ def fetch_fixtures(
         urls.append(f"simulator://{code}/{schema.season_key(season)}")
     if scraped:
         url = fixtures_url(scraper.base_url)
+
         def parse(content: bytes, content_hash: str) -> pd.DataFrame:
             return parse_fixtures(content, source_url=url, content_hash=content_hash)
 
