@@ -211,6 +211,12 @@ def test_the_current_season_freshness_check_names_the_stale_partitions(footcast_
     stale = evaluate("SIM1,SIM2")  # SIM2's current season was never validated
     assert not stale.passed and stale.severity == dg.AssetCheckSeverity.WARN
     assert stale.metadata["stale_partitions"].value == str(partitions.partition_key("SIM2", 2026))
+    # Out of season (the ingest schedule has no ticks in June and July) the partition its last
+    # tick refreshed is what must be fresh, not a season that has not begun.
+    monkeypatch.setenv("FOOTCAST_NOW", "2027-07-15T12:00:00+00:00")
+    summer = evaluate("SIM1")
+    assert summer.passed and summer.metadata["season"].value == 2026
+    assert summer.metadata["last_scheduled_ingest"].value.startswith("2027-05-31T06:00")
 
 
 # -- the daemon against a PostgreSQL instance --------------------------------------------

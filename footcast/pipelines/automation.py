@@ -28,7 +28,9 @@ from typing import Any
 
 import dagster as dg
 
+from footcast import config as footcast_config
 from footcast.assets.predictions import predictions_fresh
+from footcast.models import schema
 from footcast.pipelines import alerts, partitions, sources
 from footcast.pipelines.resources import AlertWebhookResource, FootballDataResource, WarehouseResource
 from footcast.pipelines.warehouse import matches as matches_table
@@ -99,30 +101,43 @@ class ValidatedFreshnessConfig(dg.Config):
     max_age_hours: float = 36.0
 
 
+def last_ingest_tick(now: datetime) -> datetime:
+    """When the `current_season_ingest` schedule was last due, at or before ``now``."""
+    # (no public Dagster API for a cron's previous tick; this is what the scheduler uses)
+    from dagster._utils.schedules import get_latest_completed_cron_tick
+
+    return get_latest_completed_cron_tick(INGEST_CRON, now, TIMEZONE)
+
+
 @dg.asset_check(
     asset="validated_matches",
-    description="The current season's partition of every scheduled league was validated within "
-    "max_age_hours (the daily `current_season_ingest` schedule keeps it so during the season).",
+    description="The partition of every scheduled league that the daily `current_season_ingest` "
+    "schedule last refreshed was validated since that tick, or within max_age_hours. Out of season "
+    "(no ticks in June and July) that is the ended season: no warnings for a season not yet begun.",
 )
 def validated_current_season_fresh(
     context: dg.AssetCheckExecutionContext, config: ValidatedFreshnessConfig, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
-    season = partitions.current_season()
+    tick = last_ingest_tick(footcast_config.now())
+    season = schema.season_of(tick)
     leagues = scheduled_leagues(warehouse)
     now = datetime.now(UTC).timestamp()  # materialization times are wall-clock times
     ages: dict[str, float | None] = {}
+    stale = []
     for league in leagues:
         key = str(partitions.partition_key(league, season))
         records = context.instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=dg.AssetKey("validated_matches"), asset_partitions=[key]), limit=1
         ).records
         ages[key] = round((now - records[0].timestamp) / 3600, 2) if records else None
-    stale = [key for key, age in ages.items() if age is None or age > config.max_age_hours]
+        if not records or (ages[key] > config.max_age_hours and records[0].timestamp < tick.timestamp()):
+            stale.append(key)
     return dg.AssetCheckResult(
         passed=bool(leagues) and not stale,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "season": season,
+            "last_scheduled_ingest": tick.isoformat(),
             "max_age_hours": config.max_age_hours,
             "stale_partitions": ", ".join(stale) if leagues else "no scheduled leagues",
             "age_hours": dg.MetadataValue.json(ages),
