@@ -138,6 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{'predictor':52} {'RPS':>8}  {'minus market [95% CI]':28}")
     print(f"{'pre-closing market (Pinnacle, else average)':52} {market_rps.mean():8.5f}")
+    # Other books' pre-closing prices as they are, on the same matches (the issue's reference
+    # figure for the pre-closing market, 0.1953, is Bet365's).
+    for book, label in (("b365", "Bet365"), ("avg", "market average")):
+        prices = _normalised(frame, book)[test_rows]
+        if not np.isnan(prices).any():
+            rps = metrics.rps_per_match(prices, outcomes[test_rows])
+            low, high = (float(bound[0]) for bound in backtest.bootstrap_mean_ci(rps - market_rps, seed=0))
+            name = f"{label} pre-closing price"
+            print(f"{name:52} {rps.mean():8.5f}  {(rps - market_rps).mean():+.5f} [{low:+.5f}, {high:+.5f}]")
     for name, features in groups.items():
         predicted = []
         for test in tests:
