@@ -41,7 +41,7 @@ def test_help_lists_only_working_commands(cli_env):
     result = footcast("--help", env=cli_env)
     assert result.returncode == 0
     listed = set(re.findall(r"^    (\w+)\s", result.stdout, flags=re.M))
-    assert listed == {"demo", "lookup", "backfill", "export", "publish", "evaluate", "serve"}
+    assert listed == {"demo", "run", "lookup", "backfill", "export", "publish", "evaluate", "serve"}
 
 
 def test_bad_usage_exits_2(cli_env):
@@ -181,3 +181,15 @@ def test_demo_from_empty_home_then_lookup(cli_env, footcast_home):
         for asset in ("raw_matches", "validated_matches"):
             materialized = instance.get_materialized_partitions(dg.AssetKey(asset))
             assert len(materialized) == 4, asset
+
+    # `footcast run` retrains and republishes in one run. A model without odds features (worse
+    # here: the simulated odds carry the true probabilities) is logged, but the champion keeps
+    # serving, in a new publish version with the same probabilities.
+    rerun = footcast("run", "--no-market", env=cli_env)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "model version 2 (no_market recipe" in rerun.stdout and "kept champion" in rerun.stdout
+    assert "from champion version 1" in rerun.stdout
+    [after] = json.loads(footcast("lookup", match_id, "--json", env=cli_env).stdout)
+    assert after["publish_version"] != before[0]["publish_version"]
+    assert after["publish_version"] in rerun.stdout
+    assert after["model_version"] == "1" and after["p_home"] == pytest.approx(before[0]["p_home"])

@@ -44,7 +44,7 @@ def pipeline_env(request, footcast_home, monkeypatch, tmp_path):
             client.delete(*keys)
 
 
-def test_all_layers_end_to_end(pipeline_env, footcast_home):
+def test_all_layers_end_to_end(pipeline_env, footcast_home, monkeypatch):
     import dagster as dg
 
     from footcast.pipelines import partitions
@@ -98,3 +98,18 @@ def test_all_layers_end_to_end(pipeline_env, footcast_home):
     assert {r["match_id"] for r in store.by_team(first["home_team"])} >= {first["match_id"]}
     # Every run is recorded in the instance the UI reads.
     assert len(instance.get_run_records()) == 7
+
+    # The published batch's freshness check (UI, hourly schedule): fresh now; stale a day later;
+    # flagged as soon as a published fixture has kicked off.
+    def predictions_fresh(at: pd.Timestamp):
+        monkeypatch.setenv("FOOTCAST_NOW", at.isoformat())
+        run = defs.resolve_job_def("freshness_checks").execute_in_process(instance=instance)
+        [check] = [c for c in run.get_asset_check_evaluations() if c.check_name == "predictions_fresh"]
+        return check.passed, {k: v.value for k, v in check.metadata.items()}
+
+    passed, meta = predictions_fresh(pd.Timestamp(NOW))
+    assert passed and meta["kicked_off_predictions"] == 0 and meta["age_hours"] == 0
+    passed, meta = predictions_fresh(pd.Timestamp(NOW) + pd.Timedelta(hours=25))
+    assert not passed and meta["age_hours"] == 25
+    passed, meta = predictions_fresh(first["kickoff"] + pd.Timedelta(minutes=1))
+    assert not passed and meta["kicked_off_predictions"] >= 1

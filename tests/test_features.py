@@ -753,15 +753,14 @@ def test_same_team_twice_at_one_kickoff_is_deterministic():
     assert out.loc[3, "home_form3_gf"] == pytest.approx(3 / 3)  # 2, then 1 and 0 at one kickoff
 
 
-# --- real football-data files (skipped when the data or the parser is absent) ----------------------
+# --- real football-data files (skipped when ../shared/football-data is absent) ---------------------
 
 
 def _real_matches(leagues=("E0", "D1"), seasons=range(2009, 2016)) -> pd.DataFrame:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} not present")
-    parser = pytest.importorskip("footcast.models.football_data")
-    if not hasattr(parser, "parse_results"):
-        pytest.skip("football_data.parse_results not available")
+    from footcast.models import football_data as parser
+
     frames = []
     for season in seasons:
         for league in leagues:

@@ -209,10 +209,18 @@ def _materialize(resources, *selection, model_config=None):
     }
 
 
-def test_predictions_apply_the_evaluated_recipe_and_a_worse_model_stays_out(code_location):
+def test_a_better_model_takes_over_predictions_apply_its_recipe_and_a_worse_one_stays_out(code_location):
+    no_odds = {"n_trials": 0, "market_features": False}
+    # A first champion without odds features...
+    initial = _materialize(code_location, "features", "model", model_config=no_odds)["model"]
+    assert initial["promoted"] and initial["model_version"] == "1" and initial["recipe"] == "no_market"
+    # ...which the market recipe beats on the same validation season (the champion's recipe is
+    # refitted there for the comparison): the better model becomes the champion.
     first = _materialize(code_location, "features", "model", "predictions", model_config={"n_trials": 2})
     meta = first["model"]
-    assert meta["promoted"] and meta["model_version"] == "1" and meta["recipe"] == "market"
+    assert meta["promoted"] and meta["model_version"] == "2" and meta["recipe"] == "market"
+    assert meta["new_validation_rps"] < meta["champion_validation_rps"]
+    assert meta["promotion_decision"].startswith("promoted: new RPS ")
     assert meta["tuning_trials"] == 2
     assert "| SIM1 |" in meta["validation_metrics"] and "calibration_error" in meta["validation_metrics"]
     for name in ("plot_reliability", "plot_feature_importance", "plot_rps_by_season"):
@@ -222,7 +230,7 @@ def test_predictions_apply_the_evaluated_recipe_and_a_worse_model_stays_out(code
     tracking = code_location["mlflow_tracking"]
     frame = warehouse.read_features()
     champion = tracking.champion()
-    assert champion.version == "1" and champion.recipe["prior_columns"] == [
+    assert champion.version == "2" and champion.recipe["prior_columns"] == [
         list(t) for t in training.MARKET_RECIPE.prior_columns
     ]
     # The held-out probabilities logged with the run are what its validation RPS scored.
@@ -258,14 +266,19 @@ def test_predictions_apply_the_evaluated_recipe_and_a_worse_model_stays_out(code
     assert np.abs(bare - expected).max() > 0.02
 
     # A worse model (no market information) is logged but does not become the champion.
-    second = _materialize(code_location, "model", model_config={"n_trials": 0, "market_features": False})[
-        "model"
-    ]
-    assert not second["promoted"] and second["model_version"] == "2"
-    assert second["new_validation_rps"] > second["champion_validation_rps"]
-    assert second["promotion_decision"].startswith("kept champion: new RPS ")
-    assert f"{second['champion_validation_rps']:.5f}" in second["promotion_decision"]
-    assert tracking.champion().version == "1"
+    second = _materialize(code_location, "model", "predictions", model_config=no_odds)
+    assert not second["model"]["promoted"] and second["model"]["model_version"] == "3"
+    assert second["model"]["new_validation_rps"] > second["model"]["champion_validation_rps"]
+    assert second["model"]["promotion_decision"].startswith("kept champion: new RPS ")
+    assert f"{second['model']['champion_validation_rps']:.5f}" in second["model"]["promotion_decision"]
+    assert tracking.champion().version == "2"
+    # The next batch still comes from the champion, with the same probabilities.
+    assert second["predictions"]["model_version"] == "2"
+    newest = warehouse.read(predictions_table, {"publish_version": second["predictions"]["publish_version"]})
+    pd.testing.assert_frame_equal(
+        newest.set_index("match_id")[["p_home", "p_draw", "p_away"]].sort_index(),
+        batch.set_index("match_id")[["p_home", "p_draw", "p_away"]].sort_index(),
+    )
 
 
 def test_tuning_keeps_the_recipes_parameters_unless_a_trial_is_clearly_better():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -88,21 +89,35 @@ def failure_text(result) -> str:
     return ""
 
 
-def test_a_finished_season_is_downloaded_once(site, ingest):
-    from footcast.pipelines.warehouse import matches, raw_matches
+def test_a_finished_season_is_downloaded_once_and_the_current_one_rechecked_hourly(site, ingest):
+    import sqlalchemy as sa
+
+    from footcast.pipelines.warehouse import http_archive, matches, raw_matches
 
     run, warehouse = ingest
     site.routes["/mmz4281/2425/E0.csv"] = (200, GOOD_E0)
-    assert run("E0", 2024).success
-    assert run("E0", 2024).success
-    assert site.requests == ["/mmz4281/2425/E0.csv"]
+    site.routes["/mmz4281/2627/E0.csv"] = (200, GOOD_E0.replace(b"/2024", b"/2026"))
+    assert run("E0", 2024).success and run("E0", 2026).success
+    assert run("E0", 2024).success and run("E0", 2026).success
+    assert site.requests == ["/mmz4281/2425/E0.csv", "/mmz4281/2627/E0.csv"]
+    # Two hours on (the archive's check times moved back): the season in progress (2026/27 at
+    # FOOTCAST_NOW) is checked at the source again; the finished one never is.
+    with warehouse.engine.begin() as conn:
+        for row in conn.execute(sa.select(http_archive.c.url, http_archive.c.last_checked_at)).all():
+            conn.execute(
+                http_archive.update()
+                .where(http_archive.c.url == row.url)
+                .values(last_checked_at=row.last_checked_at - timedelta(hours=2))
+            )
+    assert run("E0", 2024).success and run("E0", 2026).success
+    assert site.requests == ["/mmz4281/2425/E0.csv", "/mmz4281/2627/E0.csv", "/mmz4281/2627/E0.csv"]
     assert warehouse.count(raw_matches, {"league": "E0", "season": 2024}) == 3
     rows = warehouse.read_matches(matches, {"league": "E0", "season": 2024})
     assert set(rows["home_team"]) == {"Man United", "Ipswich", "Arsenal"}
     assert rows["source_url"].iloc[0] == f"{site.url}/mmz4281/2425/E0.csv"
     # --force re-downloads.
     assert run("E0", 2024, force=True).success
-    assert len(site.requests) == 2
+    assert site.requests[3:] == ["/mmz4281/2425/E0.csv"]
 
 
 @pytest.mark.parametrize(
@@ -111,7 +126,7 @@ def test_a_finished_season_is_downloaded_once(site, ingest):
         (200, b"<!DOCTYPE html><html><body>Temporarily unavailable</body></html>", "HTML"),
         (200, b"", "empty"),
         (200, GOOD_E0[:-20], "truncated"),
-        (200, b"\x00\xff\xfe garbage \x13\x37" * 50, ""),
+        (200, b"\x00\xff\xfe garbage \x13\x37" * 50, "binary content"),
         (404, b"not found", "no such season"),
     ],
 )

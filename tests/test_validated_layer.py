@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 
+import pandas as pd
 import pytest
 
 from tests.test_raw_layer import Site
@@ -117,13 +118,23 @@ def test_bad_rows_go_to_quarantine_with_reasons_and_good_rows_to_matches(pipelin
     assert expectations["goals_in_range"] == {"passed": False, "unexpected_count": 1}
 
 
-def test_blocking_check_stops_features_in_the_same_run(pipeline):
-    from footcast.pipelines.warehouse import matches
+def test_blocking_check_stops_features_in_the_same_run_and_keeps_the_previous_version(pipeline):
+    from footcast.pipelines.warehouse import matches, quarantine
 
     site, defs, instance = pipeline
-    duplicated = HEADER + b"".join(GOOD_ROWS) + GOOD_ROWS[0]
+    warehouse = defs.resources["warehouse"].process_config_and_initialize().get()
+    where = {"league": "E0", "season": 2024}
+    site.routes["/mmz4281/2425/E0.csv"] = (200, HEADER + b"".join(GOOD_ROWS))
+    assert ingest(defs, instance).success
+    previous = warehouse.read(matches, where)
+    assert len(previous) == len(GOOD_ROWS)
+
+    # The site now serves the season with a duplicated row (and one result changed).
+    changed = GOOD_ROWS[2].replace(b",2,0,H,", b",3,0,H,")
+    assert changed != GOOD_ROWS[2]
+    duplicated = HEADER + b"".join(GOOD_ROWS[:2]) + changed + b"".join(GOOD_ROWS[3:]) + GOOD_ROWS[0]
     site.routes["/mmz4281/2425/E0.csv"] = (200, duplicated)
-    result = ingest(defs, instance, with_features=True)
+    result = ingest(defs, instance, force=True, with_features=True)
     assert not result.success
     executed = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
     assert "features" not in executed
@@ -138,8 +149,9 @@ def test_blocking_check_stops_features_in_the_same_run(pipeline):
         and r.event_log_entry.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
     assert any(e.check_name == "table" and not e.passed for e in evaluations)
-    warehouse = defs.resources["warehouse"].process_config_and_initialize().get()
-    assert warehouse.count(matches, {"league": "E0", "season": 2024}) == 0
+    # Blocked: the validated partition is the previous good version, row for row.
+    pd.testing.assert_frame_equal(warehouse.read(matches, where), previous)
+    assert warehouse.count(quarantine, where) == 0
 
 
 def test_a_corrected_season_updates_matches_and_reports_what_changed(pipeline):

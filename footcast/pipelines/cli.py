@@ -371,6 +371,32 @@ def _backfill_daemon_alive(instance) -> bool:
     return beat is not None and time.time() - beat.timestamp < 120
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """fixtures -> features -> model -> predictions -> Redis, as one run of the `predict` job."""
+    prepare_environment()
+    model_config: dict = {"market_features": not args.no_market}
+    if args.trials is not None:
+        model_config["n_trials"] = args.trials
+    result, seconds = execute_job(
+        "predict",
+        "fixtures -> features -> model -> predictions -> redis",
+        run_config={"ops": {"model": {"config": model_config}}},
+    )
+    model = _metadata(result, "model")
+    batch = _metadata(result, "predictions")
+    published = _metadata(result, "published_predictions")
+    print(
+        f"model version {model.get('model_version')} ({model.get('recipe')} recipe, validation RPS "
+        f"{model.get('new_validation_rps')}): {model.get('promotion_decision')}"
+    )
+    print(
+        f"{batch.get('rows')} predictions from champion version {batch.get('model_version')} "
+        f"(leagues {batch.get('leagues') or 'none'}), published as {published.get('publish_version')} "
+        f"(previous {published.get('previous_version') or 'none'}) in {seconds:.1f}s"
+    )
+    return EXIT_OK
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     import redis as redis_lib
 
@@ -627,6 +653,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backfill.set_defaults(handler=cmd_backfill)
 
+    run = commands.add_parser(
+        "run",
+        help="fixtures -> features -> model -> predictions -> Redis for the leagues in the warehouse "
+        "(one Dagster run; the new model serves only if it beats the champion)",
+    )
+    run.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help="Optuna trials before the fit (default 0: the recipe's fixed parameters)",
+    )
+    run.add_argument(
+        "--no-market",
+        action="store_true",
+        help="train the recipe without odds features (leagues without odds)",
+    )
+    run.set_defaults(handler=cmd_run)
+
     publish = commands.add_parser(
         "publish",
         help="re-publish a prediction batch from the warehouse to "
@@ -691,7 +735,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.command == "backfill" and args.workers < 1:
         parser.error("--workers must be at least 1")
-    if args.command == "evaluate" and (args.trials or 0) < 0:
+    if args.command in ("evaluate", "run") and (args.trials or 0) < 0:
         parser.error("--trials must be at least 0")
     if args.command == "lookup":
         if args.league and not args.date:
