@@ -193,3 +193,61 @@ def test_demo_from_empty_home_then_lookup(cli_env, footcast_home):
     assert after["publish_version"] != before[0]["publish_version"]
     assert after["publish_version"] in rerun.stdout
     assert after["model_version"] == "1" and after["p_home"] == pytest.approx(before[0]["p_home"])
+
+
+def test_a_database_password_never_reaches_output_run_config_or_event_logs(cli_env, footcast_home):
+    """The warehouse URL's password (trust auth ignores it here) stays out of everything a user
+    or the UI sees: the command's output, success or failure, and the runs in the instance."""
+    import sqlalchemy as sa
+
+    from tests.conftest import require_service, unique_name
+    from tests.test_raw_layer import GOOD_E0, Site
+
+    password = "s3cret-" + unique_name("pw")
+    url = sa.engine.make_url(require_service("FOOTCAST_TEST_POSTGRES_URL")).set(password=password)
+    schema = unique_name("footcast_secret")
+    site = Site()
+    try:
+        site.routes["/mmz4281/2425/E0.csv"] = (200, GOOD_E0)  # 2023/24 is missing: one failure
+        env = {
+            **cli_env,
+            "FOOTCAST_FOOTBALL_DATA_URL": site.url,
+            "FOOTCAST_HTTP_RATE": "100",
+            "FOOTCAST_WAREHOUSE_URL": url.render_as_string(hide_password=False),
+            "FOOTCAST_WAREHOUSE_SCHEMA": schema,
+        }
+        result = footcast("backfill", "--leagues", "E0", "--seasons", "2023-2024", env=env)
+        assert result.returncode == 1 and "1 failed" in result.stdout, result.stderr
+        exported = footcast("export", "matches", "--out", str(footcast_home / "m.csv"), env=env)
+        assert exported.returncode == 0, exported.stderr
+        dead = footcast(
+            "export",
+            "matches",
+            "--out",
+            "m.csv",
+            env={
+                **env,
+                "FOOTCAST_WAREHOUSE_URL": env["FOOTCAST_WAREHOUSE_URL"].replace(
+                    "127.0.0.1:5432", "127.0.0.1:9"
+                ),
+            },
+        )
+        assert dead.returncode == 1 and "the warehouse postgresql+psycopg://postgres:***@" in dead.stderr
+        assert "is unreachable: connection failed" in dead.stderr
+        for output in (result, exported, dead):
+            assert password not in output.stdout + output.stderr
+    finally:
+        site.close()
+        from footcast.pipelines.warehouse import Warehouse
+
+        Warehouse(url.render_as_string(hide_password=False), schema).drop_schema()
+
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME: footcast_home/dagster
+        runs = instance.get_run_records()
+        assert runs
+        for record in runs:
+            assert password not in repr(record.dagster_run.run_config)
+            for entry in instance.all_logs(record.dagster_run.run_id):
+                assert password not in entry.message and password not in repr(entry.dagster_event)

@@ -95,7 +95,9 @@ def _failure_message(result) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
-            while error.cause is not None and error.message.startswith("Error occurred while executing"):
+            # Dagster wraps what the step raised ("Error occurred while executing op ..."): the
+            # cause is what the user needs to read.
+            while error.cause is not None and "Error occurred while executing" in error.message:
                 error = error.cause
             message = error.message.strip().splitlines()[0]
             if error.cls_name == "Failure":  # (raised by an asset: its description says it all)
@@ -477,6 +479,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     if out.suffix not in (".csv", ".parquet"):
         raise UsageError(f"--out {out} must end in .csv or .parquet")
     store = wh.Warehouse(config.warehouse_url(), os.environ.get("FOOTCAST_WAREHOUSE_SCHEMA") or None)
+    try:
+        with store.engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        where = store.engine.url.render_as_string(hide_password=True)
+        cause = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise CommandError(f"the warehouse {where} is unreachable: {cause}") from exc
     try:
         frame = store.read_features() if args.table == "features" else store.read(getattr(wh, args.table))
     except (sa.exc.NoSuchTableError, sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
