@@ -91,6 +91,19 @@ def test_evaluate_cli_writes_backtests_rows_and_json(evaluate_env):
     low, high = model["ci_low"].iloc[0], model["ci_high"].iloc[0]
     assert low <= model["diff_vs_market_rps"].iloc[0] <= high
 
+    # The MLflow run of the evaluation: its experiment, scores, per-season steps and artifacts.
+    import mlflow
+
+    from footcast import config
+
+    client = mlflow.MlflowClient(config.mlflow_tracking_uri())
+    run = client.get_run(report["mlflow_run_id"])
+    assert client.get_experiment(run.info.experiment_id).name == evaluation.EXPERIMENT
+    assert run.data.metrics["SIM1/model/rps"] == pytest.approx(model["rps"].iloc[0])
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "season_rps/model")] == [2024]
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"backtest_table.csv", "backtest_report.json", "rps_by_season.png"} <= artifacts
+
 
 def test_evaluate_cli_table_and_errors(footcast_home):
     store = Warehouse(f"sqlite:///{footcast_home / 'warehouse.sqlite'}")
