@@ -163,6 +163,11 @@ def test_demo_from_empty_home_then_lookup(cli_env, footcast_home):
     assert republished.returncode == 0, republished.stderr
     assert before[0]["publish_version"] in republished.stdout
     assert json.loads(footcast("lookup", match_id, "--json", env=cli_env).stdout) == before
+    # A version the warehouse does not have is refused in one line; readers keep theirs.
+    typo = footcast("publish", "--version", "20261129T000000Z-nosuch", env=cli_env)
+    assert typo.returncode == 1 and typo.stderr.count("\n") == 1, typo.stderr
+    assert "no prediction batch '20261129T000000Z-nosuch' in the warehouse" in typo.stderr
+    assert json.loads(footcast("lookup", match_id, "--json", env=cli_env).stdout) == before
     # Only one version exists: nothing to roll back to, said in one line.
     rolled = footcast("publish", "--rollback", env=cli_env)
     assert rolled.returncode == 1 and "no version older than" in rolled.stderr
@@ -251,3 +256,20 @@ def test_a_database_password_never_reaches_output_run_config_or_event_logs(cli_e
             assert password not in repr(record.dagster_run.run_config)
             for entry in instance.all_logs(record.dagster_run.run_id):
                 assert password not in entry.message and password not in repr(entry.dagster_event)
+
+
+def test_a_blocked_partition_names_the_check_and_what_failed_in_one_line(cli_env):
+    from tests.test_raw_layer import GOOD_E0, Site
+    from tests.test_validated_layer import BAD_ROWS
+
+    site = Site()
+    try:
+        # One of four rows has an impossible score: 25% quarantined, above the blocking 5%.
+        site.routes["/mmz4281/2425/E0.csv"] = (200, GOOD_E0 + BAD_ROWS["goals_in_range"])
+        env = {**cli_env, "FOOTCAST_FOOTBALL_DATA_URL": site.url, "FOOTCAST_HTTP_RATE": "100"}
+        result = footcast("backfill", "--leagues", "E0", "--seasons", "2024", env=env)
+    finally:
+        site.close()
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "blocking check table failed on validated_matches" in result.stderr
+    assert "quarantine_share" in result.stderr

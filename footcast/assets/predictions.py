@@ -84,6 +84,12 @@ def published_predictions(
     if not version:
         raise dg.Failure("no prediction batch in the warehouse: materialize `predictions` first")
     batch = predicting.read_batch(store, version)
+    if batch.empty and config.publish_version:
+        # (publishing it would switch readers to a version with no predictions)
+        raise dg.Failure(
+            f"no prediction batch {version!r} in the warehouse (newest: "
+            f"{predicting.latest_version(store) or 'none'}); nothing was published"
+        )
     result = redis.store().publish(batch, version=version)
     context.log.info(
         f"published {result.count} predictions as {version} (previous {result.previous_version})"

@@ -92,6 +92,7 @@ def _execute(job_name: str, label: str, partition_key=None, run_config=None, tag
 
 
 def _failure_message(result) -> str:
+    blocked = _blocking_check_message(result)
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
@@ -99,17 +100,34 @@ def _failure_message(result) -> str:
             # cause is what the user needs to read.
             while error.cause is not None and "Error occurred while executing" in error.message:
                 error = error.cause
+            if error.cls_name == "DagsterAssetCheckFailedError" and blocked:
+                return blocked
             message = error.message.strip().splitlines()[0]
             if error.cls_name == "Failure":  # (raised by an asset: its description says it all)
                 message = message.partition(": ")[2] or message
             return f"step {event.step_key} failed: {message}"
+    return blocked or f"run {result.run_id} did not succeed"
+
+
+def _blocking_check_message(result) -> str | None:
+    """The first failed blocking check of a run, with what failed (its metadata says)."""
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.blocking:
                 asset = evaluation.asset_key.to_user_string()
-                return f"blocking check {evaluation.check_name} failed on {asset}"
-    return f"run {result.run_id} did not succeed"
+                metadata = {key: value.value for key, value in evaluation.metadata.items()}
+                failed = metadata.get("failed_partitions")
+                if isinstance(failed, dict):  # partition -> failed expectations
+                    details = ", ".join(
+                        f"{key} ({', '.join(map(str, names))})" for key, names in failed.items()
+                    )
+                else:
+                    details = str(metadata.get("failed_expectations") or "")
+                return f"blocking check {evaluation.check_name} failed on {asset}" + (
+                    f": {details}" if details else ""
+                )
+    return None
 
 
 # -- commands --------------------------------------------------------------------------
