@@ -431,6 +431,21 @@ def test_fixture_count_warns_when_teams_play_too_few_matches_both_ways():
     assert {entry["team"] for entry in fixture.sample} == {"Arsenal", "Burnley"}
 
 
+def test_season_check_fails_when_no_row_of_a_completed_season_is_valid():
+    """The previous season's file under this season's key: every kickoff is outside the window,
+    every row is quarantined, and the season shape is unverified, not vacuously right."""
+    frame = make_partition(n_teams=6)
+    frame["kickoff"] = frame["kickoff"] - pd.Timedelta(days=365)
+    outcome = validate(frame, completed=True, max_quarantine_share=1.0)
+    assert outcome.valid.empty and len(outcome.quarantined) == len(frame)
+    assert outcome.check("kickoff_in_season").unexpected_count == len(frame)
+    fixture = outcome.check("fixture_count")
+    assert not fixture.passed and fixture.severity == "warning"
+    assert "no valid matches" in fixture.description
+    assert not validate(schema.empty_frame(), completed=True).check("fixture_count").passed
+    assert validate(schema.empty_frame(), completed=False).check("fixture_count").passed
+
+
 # --- every real football-data.co.uk file ----------------------------------------------------------
 
 # Rows of the real files that are genuinely wrong: one mistyped or stale price (the result is fine).

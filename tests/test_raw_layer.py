@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,16 @@ GOOD_E0 = (
     b"E0,17/08/2024,12:30,Ipswich,Liverpool,0,2,A,0,0,D,8.00,5.25,1.33\r\n"
     b"E0,17/08/2024,15:00,Arsenal,Wolves,2,0,H,1,0,H,1.20,7.00,13.00\r\n"
 )
+
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "football-data" / "mmz4281"
+
+
+def real_file(code: str, league: str = "E0") -> bytes:
+    path = REAL / code / f"{league}.csv"
+    if not path.exists():
+        pytest.skip(f"real football-data file {path} not found")
+    return path.read_bytes()
 
 
 class Site:
@@ -68,8 +79,8 @@ def ingest(site, footcast_home, monkeypatch):
     instance = dg.DagsterInstance.ephemeral()
     warehouse = defs.resources["warehouse"].process_config_and_initialize().get()
 
-    def run(league: str, season: int, force: bool = False):
-        config = {"ops": {"raw_matches": {"config": {"force": force}}}}
+    def run(league: str, season: int, force: bool = False, **raw_config):
+        config = {"ops": {"raw_matches": {"config": {"force": force, **raw_config}}}}
         # Retries are fast in tests; the client's own defaults back off for seconds.
         result = job.execute_in_process(
             instance=instance,
@@ -229,3 +240,139 @@ def test_fixtures_land_as_upcoming_matches_with_the_same_match_id_scheme(site, i
     assert upcoming["odds_ps_open_h"].tolist() == [1.32, 1.72]
     assert upcoming["odds_ps_close_h"].isna().all()
     assert str(upcoming["kickoff"].iloc[0]) == "2026-12-05 15:00:00+00:00"
+
+
+def archived_versions(warehouse, url: str) -> int:
+    import sqlalchemy as sa
+
+    from footcast.pipelines.warehouse import http_archive
+
+    query = sa.select(sa.func.count()).select_from(http_archive).where(http_archive.c.url == url)
+    with warehouse.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def first_lines(content: bytes, n: int) -> bytes:
+    return b"".join(content.splitlines(keepends=True)[:n])
+
+
+@pytest.mark.parametrize("cut", ["header only", "first 50 lines"])
+def test_a_smaller_version_of_a_finished_season_is_refused_not_stored_nor_archived(site, ingest, cut):
+    from footcast.pipelines.warehouse import matches, raw_matches
+
+    run, warehouse = ingest
+    good = real_file("2223")
+    path, url, where = (
+        "/mmz4281/2223/E0.csv",
+        f"{site.url}/mmz4281/2223/E0.csv",
+        {"league": "E0", "season": 2022},
+    )
+    site.routes[path] = (200, good)
+    assert run("E0", 2022).success
+    assert warehouse.count(raw_matches, where) == warehouse.count(matches, where) == 380
+    smaller = first_lines(good, 1 if cut == "header only" else 51)
+    site.routes[path] = (200, smaller)
+    result = run("E0", 2022, force=True)
+    assert not result.success
+    text = failure_text(result)
+    kept = 0 if cut == "header only" else 50
+    assert url in text and "E0|2022-23" in text
+    assert f"the file has {kept} matches, the partition holds 380" in text
+    assert "allow_fewer_rows" in text
+    assert warehouse.count(raw_matches, where) == warehouse.count(matches, where) == 380
+    assert archived_versions(warehouse, url) == 1
+    # Without --force the finished season is served from the archive: still the good version.
+    requests = len(site.requests)
+    assert run("E0", 2022).success
+    assert len(site.requests) == requests
+    assert warehouse.count(raw_matches, where) == warehouse.count(matches, where) == 380
+    # Accepting the smaller file is deliberate.
+    assert run("E0", 2022, force=True, allow_fewer_rows=True).success
+    assert warehouse.count(raw_matches, where) == kept
+    assert archived_versions(warehouse, url) == 2
+
+
+def test_a_smaller_version_of_the_season_in_progress_is_refused(site, ingest):
+    from footcast.pipelines.warehouse import matches, raw_matches
+
+    run, warehouse = ingest
+    path, url, where = (
+        "/mmz4281/2627/E0.csv",
+        f"{site.url}/mmz4281/2627/E0.csv",
+        {"league": "E0", "season": 2026},
+    )
+    current = GOOD_E0.replace(b"/2024", b"/2026")
+    site.routes[path] = (200, current)
+    assert run("E0", 2026).success
+    site.routes[path] = (200, first_lines(current, 3))  # the last match is gone
+    result = run("E0", 2026, force=True)
+    assert not result.success
+    assert (
+        f"{url} [E0|2026-27]: fewer matches than stored: the file has 2 matches, the partition holds 3"
+        in (failure_text(result))
+    )
+    assert warehouse.count(raw_matches, where) == warehouse.count(matches, where) == 3
+    assert archived_versions(warehouse, url) == 1
+    # More matches (the season goes on) are fine.
+    site.routes[path] = (
+        200,
+        current + b"E0,18/08/2026,14:00,Brentford,Crystal Palace,2,1,H,1,0,H,2.3,3.4,3.1\r\n",
+    )
+    assert run("E0", 2026, force=True).success
+    assert warehouse.count(raw_matches, where) == 4
+
+
+def test_another_seasons_file_is_refused_at_the_raw_step_and_not_archived(site, ingest):
+    from footcast.pipelines.warehouse import matches, raw_matches
+
+    run, warehouse = ingest
+    path, url, where = (
+        "/mmz4281/2223/E0.csv",
+        f"{site.url}/mmz4281/2223/E0.csv",
+        {"league": "E0", "season": 2022},
+    )
+    # 2021/22 served at the 2022/23 URL, before any good version is stored.
+    site.routes[path] = (200, real_file("2122"))
+    result = run("E0", 2022)
+    assert not result.success
+    text = failure_text(result)
+    assert url in text and "E0|2022-23" in text
+    assert "380 of 380 matches fall outside the 2022-23 season window 2022-07-01..2023-07-31" in text
+    assert "2021-08-13..2022-05-22" in text
+    assert warehouse.count(raw_matches, where) == 0 and archived_versions(warehouse, url) == 0
+    # Fixed at the source: the next run downloads it (nothing pinned in the archive).
+    site.routes[path] = (200, real_file("2223"))
+    requests = len(site.requests)
+    assert run("E0", 2022).success
+    assert len(site.requests) == requests + 1
+    assert warehouse.count(raw_matches, where) == warehouse.count(matches, where) == 380
+    # And again over a stored good version: refused, the good version stays.
+    site.routes[path] = (200, real_file("2122"))
+    assert not run("E0", 2022, force=True).success
+    assert warehouse.count(raw_matches, where) == warehouse.count(matches, where) == 380
+    assert archived_versions(warehouse, url) == 1
+    raw = warehouse.read_matches(raw_matches, where)
+    assert str(raw["kickoff"].min().date()) == "2022-08-05"
+
+
+def test_a_file_with_duplicated_matches_is_refused(site, ingest):
+    from footcast.pipelines.warehouse import matches, raw_matches
+
+    run, warehouse = ingest
+    path, url, where = (
+        "/mmz4281/2223/E0.csv",
+        f"{site.url}/mmz4281/2223/E0.csv",
+        {"league": "E0", "season": 2022},
+    )
+    good = real_file("2223")
+    site.routes[path] = (200, good)
+    assert run("E0", 2022).success
+    lines = good.splitlines(keepends=True)
+    site.routes[path] = (200, good + b"".join(lines[1:50]))  # 49 rows repeated at the end
+    result = run("E0", 2022, force=True)
+    assert not result.success
+    text = failure_text(result)
+    assert f"{url} [E0|2022-23] line 382: duplicated matches: 49 of 429 rows repeat a match" in text
+    assert "repeats line 2" in text
+    assert warehouse.count(raw_matches, where) == warehouse.count(matches, where) == 380
+    assert archived_versions(warehouse, url) == 1

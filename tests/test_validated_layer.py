@@ -129,17 +129,19 @@ def test_blocking_check_stops_features_in_the_same_run_and_keeps_the_previous_ve
     previous = warehouse.read(matches, where)
     assert len(previous) == len(GOOD_ROWS)
 
-    # The site now serves the season with a duplicated row (and one result changed).
+    # The site now serves the season with an impossible score added (1 of 11 rows quarantined,
+    # above the 5% limit) and one result changed. (A duplicated row never gets this far: the
+    # raw step refuses the file, see test_raw_layer.)
     changed = GOOD_ROWS[2].replace(b",2,0,H,", b",3,0,H,")
     assert changed != GOOD_ROWS[2]
-    duplicated = HEADER + b"".join(GOOD_ROWS[:2]) + changed + b"".join(GOOD_ROWS[3:]) + GOOD_ROWS[0]
-    site.routes["/mmz4281/2425/E0.csv"] = (200, duplicated)
+    bad = HEADER + b"".join(GOOD_ROWS[:2]) + changed + b"".join(GOOD_ROWS[3:]) + BAD_ROWS["goals_in_range"]
+    site.routes["/mmz4281/2425/E0.csv"] = (200, bad)
     result = ingest(defs, instance, force=True, with_features=True)
     assert not result.success
     executed = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
     assert "features" not in executed
     failed = {c.check_name: c for c in result.get_asset_check_evaluations() if not c.passed}
-    assert "match_id_unique" in failed["table"].metadata["failed_expectations"].value
+    assert "quarantine_share" in failed["table"].metadata["failed_expectations"].value
     # The run record in the instance (what the UI shows) holds the failed check evaluation.
     records = instance.get_records_for_run(result.run_id).records
     evaluations = [

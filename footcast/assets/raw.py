@@ -1,6 +1,7 @@
 """Raw layer: source files of one league-season, parsed to canonical rows with lineage."""
 
 import dagster as dg
+import sqlalchemy as sa
 
 from footcast.models.football_data import SourceFormatError
 from footcast.pipelines import partitions, sources
@@ -19,10 +20,24 @@ LEAGUE_SEASON_BACKFILL = dg.BackfillPolicy.multi_run(max_partitions_per_run=part
 class RawConfig(dg.Config):
     # Re-download even a completed season that the archive already holds.
     force: bool = False
+    # A season file never loses matches: a new version with fewer matches than the partition
+    # holds (a truncated or header-only file) fails that partition and is neither stored nor
+    # archived. Set this to accept a smaller file deliberately (e.g. the source expunged a
+    # club's results); the smaller version then replaces the partition and is archived.
+    allow_fewer_rows: bool = False
 
 
 # Failures of one league-season's source; anything else (warehouse down, a bug) stops the run.
 SOURCE_ERRORS = (FetchError, SourceFormatError, sources.NoSuchSeasonError)
+
+
+def stored_matches(store, league_code: str, season: int) -> int:
+    """Distinct matches the raw partition holds now (what a new version must not fall below)."""
+    query = sa.select(sa.func.count(sa.distinct(raw_table.c.match_id))).where(
+        raw_table.c.league == league_code, raw_table.c.season == season
+    )
+    with store.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 @dg.asset(
@@ -48,7 +63,14 @@ def raw_matches(
     for key in context.partition_keys:
         league_code, season = partitions.parse_partition_key(key)
         try:
-            fetched = sources.fetch_results(league_code, season, football_data_source, force=config.force)
+            fetched = sources.fetch_results(
+                league_code,
+                season,
+                football_data_source,
+                force=config.force,
+                stored_matches=stored_matches(store, league_code, season),
+                allow_fewer_rows=config.allow_fewer_rows,
+            )
         except SOURCE_ERRORS as exc:  # the other partitions of the run still load
             failures[key] = str(exc)
             context.log.error(f"{key}: {exc}")

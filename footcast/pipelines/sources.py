@@ -16,7 +16,7 @@ import pandas as pd
 
 from footcast import config
 from footcast.models import schema, simulator
-from footcast.models.football_data import parse_fixtures, parse_results
+from footcast.models.football_data import SourceFormatError, parse_fixtures, parse_results
 from footcast.pipelines import partitions
 from footcast.pipelines.http_client import NotFoundError
 
@@ -25,6 +25,13 @@ if TYPE_CHECKING:
 
 # How often a season still in progress (or the fixtures list) is re-checked at the source.
 IN_PROGRESS_MAX_AGE = timedelta(hours=1)
+# A season file with more than this share of its matches outside the season's window
+# (schema.season_window: July 1st to August 1st of the next year, UK) is another season's file
+# (or a mix). Below it, the odd mistyped date is the validated layer's business: it quarantines
+# the row (kickoff_in_season). Every real file lies inside the window (the latest season end,
+# 2019/20 Premier League, is 26 July 2020); Serie A's 2019/20 last round (1-2 August 2020) would
+# be 10 of 380 rows outside.
+MAX_OUTSIDE_SEASON_SHARE = 0.10
 
 
 class NoSuchSeasonError(LookupError):
@@ -63,10 +70,83 @@ def fixtures_url(base_url: str) -> str:
     return f"{base_url}/fixtures.csv"
 
 
+def check_season_file(
+    frame: pd.DataFrame,
+    *,
+    season: int,
+    url: str,
+    partition: str,
+    stored_matches: int = 0,
+    allow_fewer_rows: bool = False,
+) -> None:
+    """Refuse a parsed season file that cannot be this partition's (newer) version.
+
+    Raises :class:`SourceFormatError` (naming URL, partition and cause) when the file repeats
+    a match (a duplicated match id: the same pair on the same day), when more than
+    :data:`MAX_OUTSIDE_SEASON_SHARE` of its matches fall outside the season's window (another
+    season's file), or when it has fewer matches than the ``stored_matches`` already held for
+    the partition (a truncated or header-only file: a season's file never loses matches)
+    unless ``allow_fewer_rows``. Called before the bytes are archived, so refused bytes are
+    neither archived nor stored.
+    """
+    n = len(frame)
+    duplicated = frame["match_id"].duplicated(keep=False)
+    if duplicated.any():
+        copies = frame[duplicated]
+        repeats = copies[copies["match_id"].duplicated()]
+        first = copies.drop_duplicates("match_id").set_index("match_id")["source_line"]
+        row = repeats.iloc[0]
+        day = row["kickoff"].tz_convert(schema.UK).date()
+        raise SourceFormatError(
+            url,
+            int(row["source_line"]),
+            f"duplicated matches: {len(repeats)} of {n} rows repeat a match of the file "
+            f"(first: {row['home_team']} v {row['away_team']} on {day} repeats line "
+            f"{int(first[row['match_id']])}); a season file lists each match once",
+            partition,
+        )
+    if n:
+        start, end = schema.season_window(season)
+        outside = frame[(frame["kickoff"] < start) | (frame["kickoff"] >= end)]
+        if len(outside) > MAX_OUTSIDE_SEASON_SHARE * n:
+            local = frame["kickoff"].dt.tz_convert(schema.UK)
+            last_day = (end.tz_convert(schema.UK) - pd.Timedelta(days=1)).date()
+            raise SourceFormatError(
+                url,
+                int(outside["source_line"].iloc[0]),
+                f"match dates outside the season: {len(outside)} of {n} matches fall outside the "
+                f"{schema.season_key(season)} season window {start.tz_convert(schema.UK).date()}.."
+                f"{last_day} (the file's dates run {local.min().date()}..{local.max().date()}); "
+                "is this another season's file?",
+                partition,
+            )
+    if n < stored_matches and not allow_fewer_rows:
+        raise SourceFormatError(
+            url,
+            None,
+            f"fewer matches than stored: the file has {n} matches, the partition holds "
+            f"{stored_matches}; a season file never loses matches (truncated or header-only file?). "
+            "Nothing was replaced; to accept the smaller file deliberately, re-run raw_matches "
+            "with config allow_fewer_rows: true",
+            partition,
+        )
+
+
 def fetch_results(
-    league_code: str, season: int, scraper: FootballDataResource, force: bool = False
+    league_code: str,
+    season: int,
+    scraper: FootballDataResource,
+    force: bool = False,
+    *,
+    stored_matches: int = 0,
+    allow_fewer_rows: bool = False,
 ) -> Fetched:
-    """Played matches of one league-season from the league's source."""
+    """Played matches of one league-season from the league's source.
+
+    ``stored_matches``: how many matches the partition holds now; a football-data file with
+    fewer is refused unless ``allow_fewer_rows`` (see :func:`check_season_file`, which every
+    file passes before its bytes are archived or its rows returned).
+    """
     league = partitions.league(league_code)
     if league.source == "simulator":
         played, _upcoming = simulator.simulate_partition(league_code, season, as_of=config.now())
@@ -86,6 +166,14 @@ def fetch_results(
     def parse(content: bytes, content_hash: str) -> pd.DataFrame:
         frame = parse_results(
             content, league=league_code, season=season, source_url=url, content_hash=content_hash
+        )
+        check_season_file(
+            frame,
+            season=season,
+            url=url,
+            partition=partition,
+            stored_matches=stored_matches,
+            allow_fewer_rows=allow_fewer_rows,
         )
         parsed[content_hash] = frame
         return frame

@@ -28,7 +28,8 @@ format COMPLETE so failing rows are routed by ``unexpected_index_list``):
 ``footcast.season`` (warnings, only for a completed season)
     computed over the valid rows: every team has as many home as away matches
     (``home_away_balance``) and plays every other team once at home and once away
-    (``fixture_count``: ``n_teams - 1`` home and ``n_teams - 1`` away matches).
+    (``fixture_count``: ``n_teams - 1`` home and ``n_teams - 1`` away matches; a completed
+    season without any valid match fails it too, rather than passing vacuously).
 
 Table-level ``quarantine_share`` (blocking) fails when more than ``max_quarantine_share`` of
 the rows are quarantined; ``suite_errors`` (blocking) fails if an expectation could not be
@@ -135,7 +136,8 @@ CHECK_SPECS: tuple[CheckSpec, ...] = (
     CheckSpec(
         "fixture_count",
         WARNING,
-        "completed season: every team has n_teams-1 home and n_teams-1 away matches (valid rows)",
+        "completed season: every team has n_teams-1 home and n_teams-1 away matches (valid rows; "
+        "none at all fails)",
     ),
 )
 _SPECS = {spec.name: spec for spec in CHECK_SPECS}
@@ -900,6 +902,11 @@ def _season_stage(valid_frames: list[pd.DataFrame | None]) -> list[tuple[list[Ch
             detail = f"{len(table)} teams, expected {expected} home and {expected} away each"
             if positions:
                 detail += f"; {len(positions)} teams off"
+            if check == "fixture_count" and table.empty:
+                # No valid match at all (e.g. every row quarantined as another season's): the
+                # season's shape is unverified, not vacuously right.
+                outcomes.append(_outcome(check, False, 0, [], "no valid matches in a completed season"))
+                continue
             outcomes.append(_outcome(check, not positions, len(positions), sample, detail))
         stages.append((outcomes, list(errors)))
     return stages
