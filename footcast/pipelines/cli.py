@@ -784,6 +784,9 @@ def main(argv: list[str] | None = None) -> int:
     # XGBoost's OpenMP workers spin while idle by default, which costs most of their time on a
     # busy machine; set before anything imports xgboost.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # MLflow's INFO lines (creating its tables, registering a model version) are not the
+    # command's output; the model's metadata says what was registered.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     # `footcast lookup ... | head` ends quietly, like any Unix tool, when the reader goes away.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()

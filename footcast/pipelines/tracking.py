@@ -171,10 +171,10 @@ def log_training(
                 name="model",
                 signature=infer_signature(example, trained.predict_proba(history.head(5))),
                 input_example=example,
-                registered_model_name=tracking.registered_model_name,
             )
         run_id = run.info.run_id
         artifacts = run.info.artifact_uri
+    version = _register(tracking, info, run_id)
     stored = {}
     if artifacts.startswith("file:"):
         from urllib.parse import urlparse
@@ -182,9 +182,25 @@ def log_training(
 
         root = Path(url2pathname(urlparse(artifacts).path))
         stored = {name: root / "plots" / name for name in made}
-    return LoggedModel(
-        run_id=run_id, version=str(info.registered_model_version), url=tracking.run_url(run_id), plots=stored
+    return LoggedModel(run_id=run_id, version=version, url=tracking.run_url(run_id), plots=stored)
+
+
+def _register(tracking, info, run_id: str) -> str:
+    """Register the logged model as a new version of the registered model; its version number.
+    (Through the client: `log_model(registered_model_name=...)` does the same but prints its
+    progress to stderr, into the command line's output.)"""
+    import mlflow
+
+    client = tracking.client()
+    try:
+        client.create_registered_model(tracking.registered_model_name)
+    except mlflow.exceptions.MlflowException as exc:
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+    version = client.create_model_version(
+        tracking.registered_model_name, source=info.model_uri, run_id=run_id, model_id=info.model_id
     )
+    return str(version.version)
 
 
 def _season_span(seasons: list[int]) -> str:
