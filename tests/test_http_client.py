@@ -7,9 +7,11 @@ Timing assertions use the servers' own arrival timestamps, never our code's wall
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import hashlib
 import http.client
+import logging
 import os
 import pickle
 import socket
@@ -24,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 
 from footcast.pipelines.http_client import (
     FetchError,
@@ -31,8 +34,9 @@ from footcast.pipelines.http_client import (
     NotFoundError,
     default_user_agent,
     parse_retry_after,
+    redact_url,
 )
-from footcast.pipelines.warehouse import Warehouse
+from footcast.pipelines.warehouse import Warehouse, http_archive
 
 EPS = 0.05  # scheduling slack on server-side arrival times (seconds)
 
@@ -732,3 +736,147 @@ def test_all_proxies_benched_fails_or_falls_back_to_direct(
     assert result.content == b"y" and result.requests_made == 2  # one via the proxy, one direct
     assert len(a.requests) == 2 and a.forwarded == []
     assert [s.path for s in server.seen()] == ["/d1"]
+
+
+# -- credentials in URLs -------------------------------------------------------------------------
+
+SECRET = "webpw-9f3c"  # distinctive, so a leak anywhere is found by substring
+
+
+def _with_credentials(url: str, userinfo: str = f"user:{SECRET}") -> str:
+    return url.replace("http://", f"http://{userinfo}@", 1)
+
+
+def _archive_rows(warehouse: Warehouse) -> list[tuple[str, str]]:
+    with warehouse.engine.connect() as conn:
+        return [
+            tuple(row) for row in conn.execute(sa.select(http_archive.c.url, http_archive.c.content_hash))
+        ]
+
+
+def test_redact_url() -> None:
+    assert redact_url(f"http://user:{SECRET}@127.0.0.1:8799/x.csv") == "http://user:***@127.0.0.1:8799/x.csv"
+    assert redact_url(f"https://{SECRET}@mirror.example/x.csv") == "https://***@mirror.example/x.csv"
+    assert redact_url("http://user:p@ss#w?rd@h/x") == "http://user:***@h/x"  # unencoded specials
+    assert (
+        redact_url("https://h/x.csv?API_KEY=k1&season=2324&Token=t")
+        == "https://h/x.csv?API_KEY=***&season=2324&Token=***"
+    )
+    assert redact_url("https://www.football-data.co.uk/mmz4281/2324/E0.csv") == (
+        "https://www.football-data.co.uk/mmz4281/2324/E0.csv"
+    )
+    once = redact_url(f"http://user:{SECRET}@h/x?token={SECRET}")
+    assert redact_url(once) == once  # idempotent: a stored (redacted) URL is its own archive key
+
+
+def test_credentials_are_sent_but_never_reported_stored_or_logged(
+    server: LoopbackServer,
+    make_client: ClientFactory,
+    warehouse: Warehouse,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)  # httpx logs every request at INFO
+    server.routes["/mmz4281/2324/E0.csv"] = lambda h, n: send(
+        h, 304 if h.headers.get("If-None-Match") == '"v1"' else 200, CSV_V1, {"ETag": '"v1"'}
+    )
+    client = make_client()
+    url = _with_credentials(server.url("/mmz4281/2324/E0.csv"))
+    shown = f"http://user:***@127.0.0.1:{server.port}/mmz4281/2324/E0.csv"
+
+    result = client.fetch(url, partition="2023|E0", max_age=timedelta(0))
+
+    [seen] = server.seen()
+    assert seen.headers["authorization"] == "Basic " + base64.b64encode(f"user:{SECRET}".encode()).decode()
+    assert result.url == shown  # what the raw asset stores as source_url and shows as metadata
+    assert _archive_rows(warehouse) == [(shown, sha(CSV_V1))]
+    # Looked up by the URL as fetched or as stored: the same archive entry.
+    assert client.archived(url, result.content_hash) == client.archived(shown, result.content_hash) == CSV_V1
+    assert [v.url for v in client.versions(url)] == [v.url for v in client.versions(shown)] == [shown]
+    again = client.fetch(url, partition="2023|E0", max_age=None)
+    assert (again.origin, again.url, again.requests_made) == ("archive", shown, 0)
+    rechecked = client.fetch(url, partition="2023|E0", max_age=timedelta(0))
+    assert (rechecked.origin, rechecked.url) == ("not-modified", shown)
+    assert server.seen()[1].headers["if-none-match"] == '"v1"'
+    assert len(_archive_rows(warehouse)) == 1
+    assert caplog.records and not [r for r in caplog.records if SECRET in r.getMessage()]
+
+
+def test_credentials_never_reach_errors_or_retry_logs(
+    server: LoopbackServer, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server.routes["/storm.csv"] = lambda h, n: send(h, 503, b"down")
+    server.routes["/gone.csv"] = lambda h, n: send(h, 404, b"gone")
+    client = make_client(max_attempts=3)
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        refused = f"http://user:{SECRET}@127.0.0.1:{probe.getsockname()[1]}/x.csv"
+
+    failures: list[FetchError] = []
+    for url in (
+        _with_credentials(server.url("/storm.csv")),
+        _with_credentials(server.url("/gone.csv")),
+        refused,
+        _with_credentials(server.url("/q.csv?token=" + SECRET), userinfo=SECRET),
+    ):
+        with pytest.raises(FetchError) as caught:
+            client.fetch(url, partition="2024|E0", max_age=timedelta(0))
+        failures.append(caught.value)
+
+    storm, gone, refused_error, query = failures
+    assert str(storm) == (
+        f"GET http://user:***@127.0.0.1:{server.port}/storm.csv for partition 2024|E0 failed: "
+        "HTTP 503 after 3 attempts"
+    )
+    assert isinstance(gone, NotFoundError) and gone.url == f"http://user:***@127.0.0.1:{server.port}/gone.csv"
+    assert refused_error.cause.startswith("connection failed after 3 attempts")
+    assert server.seen("/q.csv?token=" + SECRET)  # the query is sent as given
+    assert query.url == f"http://***@127.0.0.1:{server.port}/q.csv?token=***"
+    retry_lines = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+    assert len(retry_lines) == 2 + 2  # 503 twice, refused twice; 404s are final
+    assert all("user:***@" in line for line in retry_lines)
+    for error in failures:
+        for text in (str(error), error.url, error.cause, repr(pickle.loads(pickle.dumps(error)))):
+            assert SECRET not in text
+        assert error.__cause__ is None or SECRET not in str(error.__cause__)
+    assert not [r for r in caplog.records if SECRET in r.getMessage()]
+
+
+def test_archive_from_before_redaction_stays_readable(
+    server: LoopbackServer, make_client: ClientFactory, warehouse: Warehouse
+) -> None:
+    # An archive written when versions were keyed by the URL as fetched, credentials included.
+    url = _with_credentials(server.url("/mmz4281/1011/E0.csv"))
+    old = datetime(2024, 1, 1, 12, 0, 0)
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            http_archive.insert().values(
+                url=url,
+                content_hash=sha(CSV_V1),
+                status=200,
+                content=CSV_V1,
+                etag='"v1"',
+                last_modified=None,
+                content_type="text/csv",
+                fetched_at=old,
+                last_checked_at=old,
+            )
+        )
+    server.routes["/mmz4281/1011/E0.csv"] = lambda h, n: send(
+        h, 304 if h.headers.get("If-None-Match") == '"v1"' else 200, CSV_V1, {"ETag": '"v1"'}
+    )
+    client = make_client()
+    shown = redact_url(url)
+
+    served = client.fetch(url, partition="2010|E0", max_age=None)
+    assert (served.origin, served.content, served.requests_made, served.url) == ("archive", CSV_V1, 0, shown)
+    assert served.fetched_at == old.replace(tzinfo=UTC)
+    # Re-keyed on that fetch: the archive no longer holds the password, and the URL a raw row
+    # stores now (redacted) as well as the one stored before (as fetched) both find the bytes.
+    assert _archive_rows(warehouse) == [(shown, sha(CSV_V1))]
+    assert client.archived(shown, sha(CSV_V1)) == client.archived(url, sha(CSV_V1)) == CSV_V1
+    assert [v.url for v in client.versions(url)] == [shown]
+    # A re-check is still conditional on the old version's validators.
+    rechecked = client.fetch(url, partition="2010|E0", max_age=timedelta(0))
+    assert (rechecked.origin, rechecked.url) == ("not-modified", shown)
+    assert server.seen()[0].headers["if-none-match"] == '"v1"'

@@ -193,3 +193,65 @@ def test_a_forked_child_reads_on_its_own_connection(store):
 def test_redact_url_hides_the_password():
     assert redis_store.redact_url("redis://user:s3cret@host:6379/0") == "redis://user:***@host:6379/0"
     assert redis_store.redact_url("redis://host:6379/0") == "redis://host:6379/0"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://127.0.0.1:6399/0?password=redispw", "redis://127.0.0.1:6399/0?password=***"),
+        (
+            "rediss://h:6380/0?ssl_cert_reqs=none&PassWord=redispw",
+            "rediss://h:6380/0?ssl_cert_reqs=none&PassWord=***",
+        ),
+        ("unix:///tmp/nosock?password=redispw", "unix:///tmp/nosock?password=***"),
+        ("unix:///tmp/nosock?db=2&password=redispw&x=1", "unix:///tmp/nosock?db=2&password=***&x=1"),
+        ("unix://user:redispw@/tmp/nosock?db=0", "unix://user:***@/tmp/nosock?db=0"),
+        ("unix://:redispw@/tmp/nosock", "unix://:***@/tmp/nosock"),
+        ("redis://:redispw@[::1]:6379/0", "redis://:***@[::1]:6379/0"),
+        ("redis://default:p@ss#redispw@h:6379/0", "redis://default:***@h:6379/0"),  # unencoded specials
+        ("redis://h?password=redispw&client_name=a@b", "redis://h?password=***&client_name=a@b"),
+        (
+            "redis://h/0?pass=redispw&TOKEN=redispw&api_key=redispw&Secret=redispw&db=1",
+            "redis://h/0?pass=***&TOKEN=***&api_key=***&Secret=***&db=1",
+        ),
+        ("redis://user@h:6379/0?db=1", "redis://user@h:6379/0?db=1"),  # a user name alone is no secret
+        ("unix:///tmp/redis.sock?db=3", "unix:///tmp/redis.sock?db=3"),
+    ],
+)
+def test_redact_url_hides_passwords_in_the_query_too(url: str, shown: str):
+    assert redis_store.redact_url(url) == shown
+    assert "redispw" not in shown
+    assert redis_store.redact_url(shown) == shown  # idempotent
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://127.0.0.1:6399/0?password=redispw",
+        "rediss://127.0.0.1:6399/0?password=redispw",
+        "unix:///tmp/nosock?password=redispw",
+        "unix://:redispw@/tmp/nosock",
+    ],
+)
+def test_store_description_never_holds_the_password(url: str, tmp_path):
+    # What `footcast lookup` and `footcast serve` print as "Redis (...)": redis-py really takes the
+    # password from these URLs, and the description does not show it.
+    store = redis_store.open_store(url, tmp_path / "unused.rdb")
+    try:
+        assert store.client.connection_pool.connection_kwargs["password"] == "redispw"
+        assert "redispw" not in store.description
+        assert "***" in store.description
+    finally:
+        store.client.close()
+
+
+def test_redact_url_agrees_with_the_http_client():
+    from footcast.pipelines import http_client
+
+    for url in (
+        "redis://user:s3cret@host:6379/0?password=s3cret&db=0",
+        "unix:///tmp/sock?token=abc&db=1",
+        "http://user:webpw@127.0.0.1:8799/x.csv?key=k",
+        "https://www.football-data.co.uk/mmz4281/2324/E0.csv",
+    ):
+        assert redis_store.redact_url(url) == http_client.redact_url(url)

@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
 import httpx
 import sqlalchemy as sa
@@ -209,6 +209,120 @@ def _detail(exc: BaseException) -> str:
         return ""  # the kind says it all ("timed out" adds nothing)
     text = " ".join(str(exc).split())
     return f" ({text})" if text else ""
+
+
+# A query parameter whose name (lower-cased, letters and digits only) contains one of these
+# carries a credential: password, passwd, pwd, token, access_token, api_key, apikey, secret,
+# client_secret, auth, sig/signature, ...
+_SECRET_PARAM_PARTS = ("pass", "pwd", "token", "secret", "key", "auth", "credential", "signature")
+MASK = "***"
+
+
+def _secret_param(name: str) -> bool:
+    normal = "".join(ch for ch in unquote_plus(name).lower() if ch.isalnum())
+    return any(part in normal for part in _SECRET_PARAM_PARTS) or normal == "sig"
+
+
+def _split_userinfo(url: str) -> tuple[str, str | None, str]:
+    """``(scheme://, userinfo or None, everything after the userinfo's "@")``.
+
+    Lenient on purpose (a redactor must not leak what a strict parser rejects): the userinfo
+    ends at the last "@" before the path, so an unencoded "@", "?" or "#" in a password is
+    still inside it.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "", None, url
+    slash = rest.find("/")
+    authority = rest if slash < 0 else rest[:slash]
+    at = authority.rfind("@")
+    if at < 0 or any(ch in authority[:at].partition(":")[0] for ch in "?#"):
+        # No userinfo; an "@" seen here belongs to the query or fragment of a URL without a path.
+        return scheme + sep, None, rest
+    return scheme + sep, authority[:at], rest[at + 1 :]
+
+
+def _redact_query(rest: str) -> str:
+    head, mark, tail = rest.partition("?")
+    if not mark:
+        return rest
+    query, hash_, fragment = tail.partition("#")
+    pieces = []
+    for piece in query.split("&"):
+        name, eq, value = piece.partition("=")
+        pieces.append(f"{name}={MASK}" if eq and value and _secret_param(name) else piece)
+    return f"{head}?{'&'.join(pieces)}{hash_}{fragment}"
+
+
+def redact_url(url: str) -> str:
+    """``url`` as it may be shown, logged or stored: credentials masked, the rest verbatim.
+
+    The password of the userinfo becomes ``***`` (``http://user:***@host/x``; a bare userinfo,
+    usually a token, becomes ``***@``), and so does the value of every credential-like query
+    parameter (``?token=***``, case-insensitive). Idempotent: redacting a redacted URL changes
+    nothing, so a redacted URL is also the key the archive is looked up by.
+    """
+    start, userinfo, rest = _split_userinfo(url)
+    if userinfo is not None:
+        user, colon, password = userinfo.partition(":")
+        if colon:
+            rest = f"{user}:{MASK if password else ''}@{rest}"
+        elif user:
+            rest = f"{MASK}@{rest}"
+        else:
+            rest = f"@{rest}"
+    return start + _redact_query(rest)
+
+
+def _secrets(url: str) -> list[str]:
+    """The credential values in ``url``, as written and percent-decoded (longest first)."""
+    found: set[str] = set()
+    _start, userinfo, rest = _split_userinfo(url)
+    if userinfo is not None:
+        user, colon, password = userinfo.partition(":")
+        found.update([password] if colon else [user])
+    query = rest.partition("?")[2].partition("#")[0]
+    for piece in query.split("&"):
+        name, eq, value = piece.partition("=")
+        if eq and _secret_param(name):
+            found.add(value)
+    found |= {unquote(value) for value in found} | {unquote_plus(value) for value in found}
+    # Too short a value would mask ordinary letters everywhere in a message.
+    return sorted((value for value in found if len(value) >= 3 and value != MASK), key=len, reverse=True)
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    """``text`` (an exception's message, say) with every credential value masked."""
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _archive_keys(url: str) -> list[str]:
+    """Where ``http_archive`` may hold ``url``'s versions.
+
+    New versions are stored under the redacted URL (so the archive holds no credentials and a
+    stored lineage URL finds its bytes); versions archived before redaction was introduced sit
+    under the URL as it was fetched, credentials included, and stay readable through it.
+    """
+    shown = redact_url(url)
+    return [shown] if shown == url else [shown, url]
+
+
+class _RedactHttpxLog(logging.Filter):
+    """httpx logs every request's URL at INFO: log it redacted (a query may carry a token)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(arg, httpx.URL) for arg in record.args):
+            record.args = tuple(
+                redact_url(str(arg)) if isinstance(arg, httpx.URL) else arg for arg in record.args
+            )
+        return True
+
+
+_httpx_logger = logging.getLogger("httpx")
+if not any(isinstance(existing, _RedactHttpxLog) for existing in _httpx_logger.filters):
+    _httpx_logger.addFilter(_RedactHttpxLog())
 
 
 def _redact(url: str) -> str:
@@ -462,6 +576,11 @@ class HttpClient:
         """
         if max_age is not None and max_age < timedelta(0):
             raise ValueError(f"max_age must be >= 0 or None, got {max_age!r}")
+        # Credentials in ``url`` are sent, never reported: errors, logs, the result's url and
+        # the archive key all use the redacted form (which is what callers store as lineage).
+        shown = redact_url(url)
+        if shown != url:
+            self._rekey(url, shown)
         latest = None if force else self._latest(url)
         if latest is not None and (max_age is None or _utcnow() - latest.last_checked_at < max_age):
             return self._archive_result(latest, origin="archive", requests_made=0)
@@ -478,13 +597,13 @@ class HttpClient:
         if status == 304:
             if latest is None or not headers:
                 raise FetchError(
-                    url, partition, "HTTP 304 Not Modified to an unconditional request", status=304
+                    shown, partition, "HTTP 304 Not Modified to an unconditional request", status=304
                 )
             checked = self._mark_checked(latest, response)
             return self._archive_result(checked, origin="not-modified", requests_made=tally.requests)
         if status in (404, 410):
             raise NotFoundError(
-                url,
+                shown,
                 partition,
                 f"{_status_text(response)}: no such resource",
                 status=status,
@@ -492,7 +611,7 @@ class HttpClient:
             )
         if not 200 <= status < 300 or status == 206:
             raise FetchError(
-                url,
+                shown,
                 partition,
                 _status_text(response),
                 status=status,
@@ -505,7 +624,7 @@ class HttpClient:
             accept(content, content_hash)
         now = _utcnow()
         version = ArchivedVersion(
-            url=url,
+            url=shown,
             content_hash=content_hash,
             status=status,
             etag=response.headers.get("ETag"),
@@ -516,7 +635,7 @@ class HttpClient:
         )
         stored = self._store(version, content)
         return FetchResult(
-            url=url,
+            url=shown,
             status=status,
             content=content,
             content_hash=version.content_hash,
@@ -530,19 +649,27 @@ class HttpClient:
         )
 
     def archived(self, url: str, content_hash: str) -> bytes:
-        """The exact bytes archived for ``url`` with that sha256; LookupError if there are none."""
-        query = sa.select(http_archive.c.content).where(
-            http_archive.c.url == url, http_archive.c.content_hash == content_hash
+        """The exact bytes archived for ``url`` with that sha256; LookupError if there are none.
+
+        ``url`` as fetched or as reported (redacted): both find the same bytes.
+        """
+        query = (
+            sa.select(http_archive.c.content)
+            .where(http_archive.c.url.in_(_archive_keys(url)), http_archive.c.content_hash == content_hash)
+            .limit(1)
         )
         with self.warehouse.engine.connect() as conn:
             content = conn.execute(query).scalar_one_or_none()
         if content is None:
-            raise LookupError(f"no archived version of {url} with sha256 {content_hash}")
+            raise LookupError(f"no archived version of {redact_url(url)} with sha256 {content_hash}")
         return bytes(content)
 
     def versions(self, url: str) -> list[ArchivedVersion]:
-        """Every archived version of ``url``, newest check first."""
-        return self._query_versions(url)
+        """Every archived version of ``url``, newest check first (urls redacted)."""
+        return [
+            ArchivedVersion(**{**version.__dict__, "url": redact_url(version.url)})
+            for version in self._query_versions(url)
+        ]
 
     # -- network -----------------------------------------------------------------------------
 
@@ -571,12 +698,18 @@ class HttpClient:
         if tally is not None:
             tally.requests += 1
 
-    def _attempt(self, url: str, headers: dict[str, str], tally: _Tally) -> httpx.Response:
+    def _attempt(
+        self, url: httpx.URL, auth: httpx.BasicAuth | None, headers: dict[str, str], tally: _Tally
+    ) -> httpx.Response:
         proxy = self.proxy_pool.choose() if self.proxy_pool else None
         tally.attempts += 1
         tally.proxy = proxy
         try:
-            response = self._client(proxy).get(url, headers=headers)
+            client = self._client(proxy)
+            if auth is None:
+                response = client.get(url, headers=headers)
+            else:
+                response = client.get(url, headers=headers, auth=auth)
         except httpx.TransportError as exc:
             tally.last_error = exc
             if proxy is not None and self.proxy_pool is not None:
@@ -602,15 +735,19 @@ class HttpClient:
     def _get(self, url: str, headers: dict[str, str], partition: str) -> tuple[httpx.Response, _Tally]:
         tally = _Tally()
         self._local.tally = tally
+        shown, secrets = redact_url(url), _secrets(url)
+
+        def detail(exc: BaseException) -> str:
+            return _scrub(_detail(exc), secrets)
 
         def log_retry(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             logger.warning(
                 "GET %s for partition %s: %s%s (attempt %d of %d); retrying in %.2fs",
-                url,
+                shown,
                 partition,
                 _kind(exc) if exc else "?",
-                _detail(exc) if exc else "",
+                detail(exc) if exc else "",
                 state.attempt_number,
                 self.max_attempts,
                 state.next_action.sleep if state.next_action else 0.0,
@@ -624,19 +761,25 @@ class HttpClient:
             reraise=True,
         )
         try:
-            return retrying(self._attempt, url, headers, tally), tally
+            # The userinfo travels as an Authorization header, so httpx (its messages, its INFO
+            # log of every request) never holds the password in a URL.
+            target = httpx.URL(url)
+            auth = httpx.BasicAuth(target.username, target.password) if target.userinfo else None
+            if auth is not None:
+                target = target.copy_with(username=None, password=None)
+            return retrying(self._attempt, target, auth, headers, tally), tally
         except _NoHealthyProxy as exc:
             cause = str(exc)
             if tally.last_error is not None:
                 cause += (
                     f"; last error after {_attempts(tally.attempts)}: "
-                    f"{_kind(tally.last_error)}{_detail(tally.last_error)}"
+                    f"{_kind(tally.last_error)}{detail(tally.last_error)}"
                 )
-            raise FetchError(url, partition, cause, attempts=tally.attempts) from tally.last_error
+            raise FetchError(shown, partition, cause, attempts=tally.attempts) from tally.last_error
         except _RetryableStatus as exc:
             via = f" via proxy {_redact(tally.proxy)}" if tally.proxy else ""
             raise FetchError(
-                url,
+                shown,
                 partition,
                 f"HTTP {exc.status} after {_attempts(tally.attempts)}{via}",
                 status=exc.status,
@@ -645,10 +788,11 @@ class HttpClient:
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             via = f" via proxy {_redact(tally.proxy)}" if tally.proxy else ""
             if _is_retryable(exc):
-                cause = f"{_kind(exc)} after {_attempts(tally.attempts)}{_detail(exc)}{via}"
+                cause = f"{_kind(exc)} after {_attempts(tally.attempts)}{detail(exc)}{via}"
             else:
-                cause = f"{type(exc).__name__}: {exc}{via}"
-            raise FetchError(url, partition, cause, attempts=tally.attempts) from exc
+                cause = f"{type(exc).__name__}: {_scrub(str(exc), secrets)}{via}"
+            # The cause, not the httpx exception: its request (and message) may hold the URL.
+            raise FetchError(shown, partition, cause, attempts=tally.attempts) from None
         finally:
             self._local.tally = None
 
@@ -671,14 +815,32 @@ class HttpClient:
             last_checked_at=_aware(row.last_checked_at),
         )
 
+    def _rekey(self, url: str, shown: str) -> None:
+        """Move versions archived under ``url`` (credentials included, as archives written before
+        redaction have them) to its redacted key ``shown``, where new versions go and where a stored
+        lineage URL finds them. A version already under ``shown`` wins. The old key stays readable
+        meanwhile (:func:`_archive_keys`), so losing a race with another process is harmless."""
+        legacy = http_archive.c.url == url
+        with self.warehouse.engine.connect() as conn:
+            if conn.execute(sa.select(http_archive.c.content_hash).where(legacy).limit(1)).first() is None:
+                return
+        try:
+            with self.warehouse.engine.begin() as conn:
+                known = sa.select(http_archive.c.content_hash).where(http_archive.c.url == shown)
+                conn.execute(http_archive.delete().where(legacy, http_archive.c.content_hash.in_(known)))
+                conn.execute(http_archive.update().where(legacy).values(url=shown))
+        except sa.exc.IntegrityError:  # pragma: no cover - a concurrent fetch re-keyed or stored it first
+            logger.debug("re-keying the archive of %s lost a race; the next fetch retries", shown)
+
     def _latest(self, url: str) -> ArchivedVersion | None:
         versions = self._query_versions(url, limit=1)
         return versions[0] if versions else None
 
     def _query_versions(self, url: str, limit: int | None = None) -> list[ArchivedVersion]:
+        """Versions under every key of ``url`` (:func:`_archive_keys`), each with its stored key."""
         query = (
             sa.select(*self._meta_columns())
-            .where(http_archive.c.url == url)
+            .where(http_archive.c.url.in_(_archive_keys(url)))
             .order_by(http_archive.c.last_checked_at.desc(), http_archive.c.fetched_at.desc())
             .limit(limit)
         )
@@ -687,7 +849,7 @@ class HttpClient:
 
     def _archive_result(self, version: ArchivedVersion, *, origin: Origin, requests_made: int) -> FetchResult:
         return FetchResult(
-            url=version.url,
+            url=redact_url(version.url),
             status=version.status,
             content=self.archived(version.url, version.content_hash),
             content_hash=version.content_hash,

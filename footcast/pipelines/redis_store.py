@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus
 
 import hiredis
 import numpy as np
@@ -111,12 +111,40 @@ class NotPublishedError(LookupError):
 
 
 def redact_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+    """The URL without its secrets, for messages and logs; the rest verbatim.
+
+    Every form redis-py accepts (``redis://``, ``rediss://``, ``unix://``): the password of
+    the userinfo becomes ``***`` (``redis://user:***@host:6379/0``, ``unix://:***@/path``), and
+    so does the value of every credential-like query parameter (``?password=***``; any name
+    containing pass, pwd, token, secret, key, auth, credential or signature, case-insensitive).
+    Lenient on purpose: the userinfo ends at the last "@" before the path, so an unencoded
+    "@", "?" or "#" in a password stays masked. (http_client.redact_url is the same rule, except
+    that it also masks a bare userinfo: for HTTP that is a token, for Redis a user name.)
+    """
+    secret_parts = ("pass", "pwd", "token", "secret", "key", "auth", "credential", "signature")
+    start, rest = "", url
+    scheme, sep, after = url.partition("://")
+    if sep:
+        start, rest = scheme + sep, after
+        slash = after.find("/")
+        authority = after if slash < 0 else after[:slash]
+        at = authority.rfind("@")
+        # An "@" in a user name with "?" or "#" belongs to the query/fragment of a URL without a path.
+        if at >= 0 and not any(ch in authority[:at].partition(":")[0] for ch in "?#"):
+            user, colon, password = authority[:at].partition(":")
+            masked = f"{user}:***" if colon and password else authority[:at]
+            rest = f"{masked}@{after[at + 1 :]}"
+    head, mark, tail = rest.partition("?")
+    if mark:
+        query, hash_, fragment = tail.partition("#")
+        pieces = []
+        for piece in query.split("&"):
+            name, eq, value = piece.partition("=")
+            normal = "".join(ch for ch in unquote_plus(name).lower() if ch.isalnum())
+            secret = normal == "sig" or any(part in normal for part in secret_parts)
+            pieces.append(f"{name}=***" if eq and value and secret else piece)
+        rest = f"{head}?{'&'.join(pieces)}{hash_}{fragment}"
+    return start + rest
 
 
 def connect(url: str | None, embedded_path: Path | None = None) -> redis.Redis:
