@@ -376,3 +376,30 @@ def test_a_file_with_duplicated_matches_is_refused(site, ingest):
     assert "repeats line 2" in text
     assert warehouse.count(raw_matches, where) == warehouse.count(matches, where) == 380
     assert archived_versions(warehouse, url) == 1
+
+
+def test_every_real_file_passes_the_raw_steps_season_file_checks():
+    """No real football-data file has a duplicated match or dates outside its season's window
+    beyond the tolerance (the latest season end, 2019/20 Premier League, is 26 July 2020)."""
+    from footcast.models import schema
+    from footcast.models.football_data import parse_results
+    from footcast.pipelines import sources
+
+    files = sorted(REAL.glob("*/*.csv"))
+    if not files:
+        pytest.skip(f"no real football-data files under {REAL}")
+    for path in files:
+        season = next(s for s in range(1990, 2100) if schema.season_code(s) == path.parent.name)
+        frame = parse_results(
+            path.read_bytes(), league=path.stem, season=season, source_url=str(path), content_hash="x"
+        )
+        start, end = schema.season_window(season)
+        assert frame["kickoff"].between(start, end, inclusive="left").all(), path
+        key = f"{path.stem}|{schema.season_key(season)}"
+        sources.check_season_file(
+            frame, season=season, url=str(path), partition=key, stored_matches=len(frame)
+        )
+        with pytest.raises(ValueError, match="fewer matches than stored"):
+            sources.check_season_file(
+                frame, season=season, url=str(path), partition=key, stored_matches=len(frame) + 1
+            )
