@@ -274,3 +274,52 @@ def test_a_blocked_partition_names_the_check_and_what_failed_in_one_line(cli_env
     assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
     assert "blocking check table failed on validated_matches" in result.stderr
     assert "quarantine_share" in result.stderr
+
+
+def test_a_backfill_killed_mid_run_does_not_block_the_next_one(cli_env):
+    """A killed command's run keeps its `football_data_host` pool slot, and nothing watches
+    in-process runs: the next command fails that run and frees the slot instead of waiting."""
+    import socket
+    import threading
+    import time
+
+    from tests.test_raw_layer import GOOD_E0, Site
+
+    # A source that accepts connections and never answers: the run waits, holding the slot.
+    silent = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.extend(iter(lambda: silent.accept()[0], None)), daemon=True).start()
+    env = {**cli_env, "FOOTCAST_HTTP_RATE": "100"}
+    stuck = subprocess.Popen(
+        [sys.executable, "-m", "footcast.pipelines.cli", "backfill", "--leagues", "E0", "--seasons", "2023"],
+        env={**env, "FOOTCAST_FOOTBALL_DATA_URL": f"http://127.0.0.1:{silent.getsockname()[1]}"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not held and time.monotonic() < deadline and stuck.poll() is None:
+            time.sleep(0.1)
+        assert held, "the backfill never reached the source"
+    finally:
+        stuck.kill()
+        stuck.wait()
+        silent.close()
+
+    site = Site()
+    try:
+        site.routes["/mmz4281/2425/E0.csv"] = (200, GOOD_E0)
+        env["FOOTCAST_FOOTBALL_DATA_URL"] = site.url
+        result = footcast("backfill", "--leagues", "E0", "--seasons", "2024", env=env, timeout=180)
+    finally:
+        site.close()
+    assert result.returncode == 0, result.stderr
+    assert "1 partitions: 1 fetched" in result.stdout
+
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME: footcast_home/dagster
+        killed = [r.dagster_run for r in instance.get_run_records() if r.dagster_run.tags.get("footcast/pid")]
+        statuses = {run.tags["footcast/pid"]: run.status for run in killed}
+        assert statuses[str(stuck.pid)] == dg.DagsterRunStatus.FAILURE
+        assert instance.event_log_storage.get_concurrency_info("football_data_host").claimed_slots == []

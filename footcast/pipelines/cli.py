@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import sys
 import time
 from datetime import timedelta
@@ -78,17 +79,58 @@ def _execute(job_name: str, label: str, partition_key=None, run_config=None, tag
     started = time.perf_counter()
     job = defs.resolve_job_def(job_name)
     loggers = logs.run_config(log_level, debug=os.environ.get(DEBUG_VARIABLE) == "1")
+    instance = _instance()
+    reclaim_abandoned_runs(instance)
     try:
         result = job.execute_in_process(
-            instance=_instance(),
+            instance=instance,
             partition_key=partition_key,
             run_config={**loggers, **(run_config or {})},
-            tags=tags,
+            tags={**(tags or {}), HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())},
             raise_on_error=False,
         )
     except dg.DagsterError as exc:
         raise CommandError(f"{label}: {exc}") from exc
     return result, time.perf_counter() - started
+
+
+# Every run a footcast process executes carries where it runs, so that a later command can tell
+# a run whose process died (killed, out of memory, power loss) from one still going.
+HOST_TAG = "footcast/host"
+PID_TAG = "footcast/pid"
+
+
+def reclaim_abandoned_runs(instance) -> list[str]:
+    """Fail the runs of this machine's footcast processes that died mid-run, and free the pool
+    slots they held; returns their run ids.
+
+    Such a run stays STARTED and keeps its slot of the `football_data_host` pool, and no daemon
+    watches in-process runs: every later run that needs the slot would wait for it forever."""
+    import dagster as dg
+
+    host = socket.gethostname()
+    abandoned = []
+    active = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=active, tags={HOST_TAG: host})):
+        pid = int(run.tags.get(PID_TAG) or 0)
+        if pid <= 0 or _process_alive(pid):
+            continue
+        instance.report_run_failed(
+            run, f"the footcast process that ran it (pid {pid} on {host}) ended before the run did"
+        )
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        abandoned.append(run.run_id)
+    return abandoned
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # (another user's process)
+        return True
+    return True
 
 
 def _failure_message(result) -> str:
