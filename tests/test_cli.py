@@ -54,6 +54,13 @@ def test_bad_usage_exits_2(cli_env):
     result = footcast("backfill", "--leagues", "E0", "--seasons", "1980-1990", env=cli_env)
     assert result.returncode == 2 and "outside 1993-2026" in result.stderr
     assert footcast("export", "matches", "--out", "x.txt", env=cli_env).returncode == 2
+    for argv, message in (
+        (("demo", "--seasons", "0"), "--seasons must be at least 2"),
+        (("serve", "--port", "99999"), "is not a TCP port"),
+        (("lookup", "--team", " "), "--team needs a team name"),
+    ):
+        result = footcast(*argv, env=cli_env)
+        assert result.returncode == 2 and message in result.stderr, (argv, result.stderr)
 
 
 def test_backfill_fetches_once_then_serves_the_archive_and_exports(cli_env, tmp_path):

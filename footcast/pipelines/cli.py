@@ -536,7 +536,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     prepare_environment()
     out = Path(args.out)
-    if out.suffix not in (".csv", ".parquet"):
+    if out.suffix.lower() not in (".csv", ".parquet"):
         raise UsageError(f"--out {out} must end in .csv or .parquet")
     store = wh.Warehouse(config.warehouse_url(), os.environ.get("FOOTCAST_WAREHOUSE_SCHEMA") or None)
     try:
@@ -553,7 +553,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"table {args.table} is not in the warehouse yet ({type(exc).__name__}): materialize it first"
         ) from exc
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".csv":
+    if out.suffix.lower() == ".csv":
         frame.to_csv(out, index=False)
     else:
         frame.to_parquet(out, index=False)
@@ -804,6 +804,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.command == "backfill" and args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.command == "demo" and (args.seasons < 2 or args.show < 0):
+        parser.error("--seasons must be at least 2 (one to train on, one to validate) and --show at least 0")
+    if args.command == "serve" and not 0 <= args.port <= 65535:
+        parser.error(f"--port {args.port} is not a TCP port (0-65535)")
+    if args.command == "lookup" and args.team is not None and not args.team.strip():
+        parser.error("--team needs a team name")
     if args.command in ("evaluate", "run") and (args.trials or 0) < 0:
         parser.error("--trials must be at least 0")
     if args.command == "lookup":
