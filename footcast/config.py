@@ -55,6 +55,11 @@ def now() -> datetime:
     """The current time in UTC. FOOTCAST_NOW (ISO 8601) pins it for reproducible demos and tests."""
     pinned = os.environ.get("FOOTCAST_NOW")
     if pinned:
-        moment = datetime.fromisoformat(pinned)
+        try:
+            moment = datetime.fromisoformat(pinned)
+        except ValueError:
+            raise ValueError(
+                f"FOOTCAST_NOW={pinned!r} is not an ISO 8601 time (2026-11-29T12:00:00+00:00)"
+            ) from None
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return datetime.now(UTC)
