@@ -87,6 +87,14 @@ def test_backfill_fetches_once_then_serves_the_archive_and_exports(cli_env, tmp_
         # One line, not Dagster's event log with a stack trace (that stays in the instance).
         assert missing.stderr.count("\n") == 1 and "Stack Trace" not in missing.stdout + missing.stderr
         assert "3 partitions: 0 fetched, 2 unchanged, 1 failed; 6 rows validated" in missing.stdout
+        # The site now serves 2024/25 cut short: refused (nothing replaced) unless accepted on purpose.
+        site.routes["/mmz4281/2425/E0.csv"] = (200, GOOD_E0.rsplit(b"\r\n", 2)[0] + b"\r\n")
+        shrunk = footcast("backfill", "--leagues", "E0", "--seasons", "2024", "--force", env=env)
+        assert shrunk.returncode == 1 and "the file has 2 matches, the partition holds 3" in shrunk.stderr
+        accepted = footcast(
+            "backfill", "--leagues", "E0", "--seasons", "2024", "--force", "--allow-fewer-rows", env=env
+        )
+        assert accepted.returncode == 0 and "2 rows validated" in accepted.stdout, accepted.stderr
     finally:
         site.close()
     exported = footcast("export", "matches", "--out", str(tmp_path / "matches.parquet"), env=env)
@@ -94,7 +102,7 @@ def test_backfill_fetches_once_then_serves_the_archive_and_exports(cli_env, tmp_
     import pandas as pd
 
     frame = pd.read_parquet(tmp_path / "matches.parquet")
-    assert len(frame) == 6 and set(frame["season"]) == {2023, 2024}
+    assert len(frame) == 3 + 2 and set(frame["season"]) == {2023, 2024}  # (2024/25 accepted cut short)
 
 
 def _embedded_redis_servers() -> set[int]:
@@ -330,3 +338,32 @@ def test_a_backfill_killed_mid_run_does_not_block_the_next_one(cli_env):
         statuses = {run.tags["footcast/pid"]: run.status for run in killed}
         assert statuses[str(stuck.pid)] == dg.DagsterRunStatus.FAILURE
         assert instance.event_log_storage.get_concurrency_info("football_data_host").claimed_slots == []
+
+
+def test_mirror_credentials_are_sent_but_never_stored_or_shown(cli_env, footcast_home):
+    from tests.test_raw_layer import GOOD_E0, Site
+
+    site = Site()
+    try:
+        site.routes["/mmz4281/2425/E0.csv"] = (200, GOOD_E0)  # 2023/24 is missing: a 404 to report
+        env = {
+            **cli_env,
+            "FOOTCAST_FOOTBALL_DATA_URL": site.url.replace("http://", "http://mirror:webpw@"),
+            "FOOTCAST_HTTP_RATE": "100",
+        }
+        result = footcast("backfill", "--leagues", "E0", "--seasons", "2023-2024", env=env)
+        exported = footcast("export", "raw_matches", "--out", str(footcast_home / "raw.csv"), env=env)
+    finally:
+        site.close()
+    assert result.returncode == 1 and "no such season: http://mirror:***@127.0.0.1:" in result.stderr
+    assert exported.returncode == 0, exported.stderr
+    stored = (footcast_home / "raw.csv").read_text()
+    assert "/mmz4281/2425/E0.csv" in stored and "webpw" not in stored
+    assert "webpw" not in result.stdout + result.stderr + exported.stdout + exported.stderr
+
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME: footcast_home/dagster
+        for record in instance.get_run_records():
+            for entry in instance.all_logs(record.dagster_run.run_id):
+                assert "webpw" not in entry.message and "webpw" not in repr(entry.dagster_event)

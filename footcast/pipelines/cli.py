@@ -186,7 +186,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"footcast demo: {len(leagues)} simulated leagues x {len(seasons)} seasons in {home}")
     started = time.perf_counter()
     targets = [(league, season) for season in seasons for league in leagues]
-    for outcome in _ingest_all(targets, force=False, workers=min(2, os.cpu_count() or 1)):
+    for outcome in _ingest_all(targets, raw_config={}, workers=min(2, os.cpu_count() or 1)):
         if outcome["error"]:
             raise CommandError(outcome["error"])
         print(f"  raw + validated {outcome['label']}  ({outcome['seconds']:.1f}s)", flush=True)
@@ -340,7 +340,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     tally = {"fetched": 0, "unchanged": 0, "failed": 0}
     rows = quarantined = requests = 0
     failures: list[str] = []
-    for number, outcome in enumerate(_ingest_all(targets, args.force, workers), start=1):
+    raw_config = {"force": args.force, "allow_fewer_rows": args.allow_fewer_rows}
+    for number, outcome in enumerate(_ingest_all(targets, raw_config, workers), start=1):
         label = outcome["label"]
         if outcome["error"]:
             tally["failed"] += 1
@@ -404,7 +405,17 @@ def _submit_backfill(args: argparse.Namespace, targets: list[tuple[str, int]]) -
             run_config={
                 # the executor the automation's runs use (FOOTCAST_RUN_EXECUTION), and --force
                 **automation.execution_config(),
-                **({"ops": {"raw_matches": {"config": {"force": True}}}} if args.force else {}),
+                **(
+                    {
+                        "ops": {
+                            "raw_matches": {
+                                "config": {"force": True, "allow_fewer_rows": args.allow_fewer_rows}
+                            }
+                        }
+                    }
+                    if args.force or args.allow_fewer_rows
+                    else {}
+                ),
             }
             or None,
         )
@@ -561,7 +572,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _ingest_range(keys: list[str], force: bool) -> list[dict]:
+def _ingest_range(keys: list[str], raw_config: dict) -> list[dict]:
     """Run raw + validated for consecutive league-season partitions as one Dagster run.
 
     Per-partition outcomes (plain dicts, so they cross process boundaries). When the run
@@ -576,7 +587,7 @@ def _ingest_range(keys: list[str], force: bool) -> list[dict]:
     label = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
     count = f"{len(keys)} partitions" if len(keys) > 1 else "1 partition"
     print(f"  running {label} ({count}, one Dagster run)", flush=True)
-    run_config = {"ops": {"raw_matches": {"config": {"force": force}}}}
+    run_config = {"ops": {"raw_matches": {"config": raw_config}}}
     if len(keys) == 1:
         result, seconds = _execute("ingest", f"ingest {label}", keys[0], run_config)
     else:
@@ -602,10 +613,10 @@ def _ingest_range(keys: list[str], force: bool) -> list[dict]:
     rest = [key for key in keys if key not in source_failures]
     if source_failures:
         for span in partitions.key_ranges(rest):
-            outcomes += _ingest_range(span, force)
+            outcomes += _ingest_range(span, raw_config)
     else:
         for key in rest:
-            outcomes += _ingest_range([key], force)
+            outcomes += _ingest_range([key], raw_config)
     return outcomes
 
 
@@ -625,7 +636,7 @@ def _worker_init(rate_per_host: float) -> None:
     os.environ["FOOTCAST_HTTP_RATE"] = str(rate_per_host)
 
 
-def _ingest_all(targets: list[tuple[str, int]], force: bool, workers: int):
+def _ingest_all(targets: list[tuple[str, int]], raw_config: dict, workers: int):
     """Outcomes of every partition, range by range (ranges of consecutive partitions, each one
     Dagster run, in several worker processes if asked), in completion order."""
     from footcast.pipelines import partitions
@@ -637,7 +648,7 @@ def _ingest_all(targets: list[tuple[str, int]], force: bool, workers: int):
     workers = max(1, min(workers, len(ranges)))
     if workers == 1:
         for span in ranges:
-            yield from _ingest_range(span, force)
+            yield from _ingest_range(span, raw_config)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -655,7 +666,7 @@ def _ingest_all(targets: list[tuple[str, int]], force: bool, workers: int):
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_worker_init, initargs=(default_rate_per_host() / workers,)
     ) as pool:
-        futures = [pool.submit(_ingest_range, span, force) for span in ranges]
+        futures = [pool.submit(_ingest_range, span, raw_config) for span in ranges]
         for future in as_completed(futures):
             yield from future.result()
 
@@ -714,6 +725,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="re-download completed seasons the archive already holds, and re-validate",
+    )
+    backfill.add_argument(
+        "--allow-fewer-rows",
+        action="store_true",
+        help="accept a season file with fewer matches than the stored partition (normally refused "
+        "as truncated: nothing is replaced)",
     )
     backfill.add_argument(
         "--submit",

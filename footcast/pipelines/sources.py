@@ -18,7 +18,7 @@ from footcast import config
 from footcast.models import schema, simulator
 from footcast.models.football_data import SourceFormatError, parse_fixtures, parse_results
 from footcast.pipelines import partitions
-from footcast.pipelines.http_client import NotFoundError
+from footcast.pipelines.http_client import NotFoundError, redact_url
 
 if TYPE_CHECKING:
     from footcast.pipelines.resources import FootballDataResource
@@ -127,7 +127,7 @@ def check_season_file(
             f"fewer matches than stored: the file has {n} matches, the partition holds "
             f"{stored_matches}; a season file never loses matches (truncated or header-only file?). "
             "Nothing was replaced; to accept the smaller file deliberately, re-run raw_matches "
-            "with config allow_fewer_rows: true",
+            "with config allow_fewer_rows: true (footcast backfill --force --allow-fewer-rows)",
             partition,
         )
 
@@ -158,6 +158,7 @@ def fetch_results(
             content_hash=str(played["content_hash"].iloc[0]) if len(played) else "",
         )
     url = results_url(scraper.base_url, league_code, season)
+    shown = redact_url(url)  # the mirror's credentials are sent, never stored or reported
     # A completed season is immutable: served from the archive, never downloaded twice.
     max_age = None if partitions.is_completed(season) else IN_PROGRESS_MAX_AGE
     partition = partitions.partition_key(league_code, season)
@@ -165,12 +166,12 @@ def fetch_results(
 
     def parse(content: bytes, content_hash: str) -> pd.DataFrame:
         frame = parse_results(
-            content, league=league_code, season=season, source_url=url, content_hash=content_hash
+            content, league=league_code, season=season, source_url=shown, content_hash=content_hash
         )
         check_season_file(
             frame,
             season=season,
-            url=url,
+            url=shown,
             partition=partition,
             stored_matches=stored_matches,
             allow_fewer_rows=allow_fewer_rows,
@@ -185,7 +186,7 @@ def fetch_results(
         )
     except NotFoundError as exc:
         raise NoSuchSeasonError(
-            f"no such season: {url} answered {exc.cause} for partition {partition}"
+            f"no such season: {shown} answered {exc.cause} for partition {partition}"
         ) from exc
     frame = parsed.get(response.content_hash)
     if frame is None:  # served from the archive
@@ -194,7 +195,7 @@ def fetch_results(
     return Fetched(
         frame,
         "football-data",
-        url,
+        response.url,
         response.origin,
         response.content_hash,
         len(response.content),
@@ -227,13 +228,13 @@ def fetch_fixtures(
         url = fixtures_url(scraper.base_url)
 
         def parse(content: bytes, content_hash: str) -> pd.DataFrame:
-            return parse_fixtures(content, source_url=url, content_hash=content_hash)
+            return parse_fixtures(content, source_url=redact_url(url), content_hash=content_hash)
 
         response = scraper.client().fetch(url, partition="fixtures", max_age=max_age, accept=parse)
         parsed = parse(response.content, response.content_hash)
         frames.append(parsed[parsed["league"].isin(scraped)])
         origins.append(response.origin)
-        urls.append(url)
+        urls.append(response.url)
         content_hash, size = response.content_hash, len(response.content)
     frame = (
         schema.conform(pd.concat(frames, ignore_index=True), schema.FIXTURE_COLUMNS)
