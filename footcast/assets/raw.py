@@ -1,7 +1,6 @@
 """Raw layer: source files of one league-season, parsed to canonical rows with lineage."""
 
 import dagster as dg
-import sqlalchemy as sa
 
 from footcast.models.football_data import SourceFormatError
 from footcast.pipelines import partitions, sources
@@ -29,15 +28,6 @@ class RawConfig(dg.Config):
 
 # Failures of one league-season's source; anything else (warehouse down, a bug) stops the run.
 SOURCE_ERRORS = (FetchError, SourceFormatError, sources.NoSuchSeasonError)
-
-
-def stored_matches(store, league_code: str, season: int) -> int:
-    """Distinct matches the raw partition holds now (what a new version must not fall below)."""
-    query = sa.select(sa.func.count(sa.distinct(raw_table.c.match_id))).where(
-        raw_table.c.league == league_code, raw_table.c.season == season
-    )
-    with store.engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
 
 
 @dg.asset(
@@ -68,7 +58,10 @@ def raw_matches(
                 season,
                 football_data_source,
                 force=config.force,
-                stored_matches=stored_matches(store, league_code, season),
+                # (distinct: a partition stored before duplicates were refused may hold some)
+                stored_matches=store.count(
+                    raw_table, {"league": league_code, "season": season}, distinct="match_id"
+                ),
                 allow_fewer_rows=config.allow_fewer_rows,
             )
         except SOURCE_ERRORS as exc:  # the other partitions of the run still load

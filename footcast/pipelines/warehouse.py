@@ -303,8 +303,12 @@ class Warehouse:
         frame = self.read(table, where)
         return schema.conform(frame, columns)
 
-    def count(self, table: sa.Table, where: Mapping[str, Any] | None = None) -> int:
-        query = sa.select(sa.func.count()).select_from(table)
+    def count(
+        self, table: sa.Table, where: Mapping[str, Any] | None = None, distinct: str | None = None
+    ) -> int:
+        """Rows of ``table`` matching ``where``; with ``distinct``, distinct values of that column."""
+        counted = sa.func.count(sa.distinct(table.c[distinct])) if distinct else sa.func.count()
+        query = sa.select(counted).select_from(table)
         for key, value in (where or {}).items():
             query = query.where(table.c[key] == value)
         with self.engine.connect() as conn:
