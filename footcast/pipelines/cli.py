@@ -514,16 +514,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         run_config={"ops": {"backtests": {"config": backtest_config}}},
         log_level="INFO",
     )
-    metadata = result.asset_materializations_for_node("backtests")[0].metadata
+    metadata = _metadata(result, "backtests")
     if args.json:
         tracking = MlflowResource(
             tracking_uri=config.mlflow_tracking_uri(), experiment_name=evaluation.EXPERIMENT
         )
-        report = evaluation.recorded_report(tracking, metadata["mlflow_run_id"].value)
-        report["rows_written"] = metadata["rows"].value
+        report = evaluation.recorded_report(tracking, metadata["mlflow_run_id"])
+        report["rows_written"] = metadata["rows"]
         print(json.dumps(report, indent=1, allow_nan=False))
     else:
-        print(metadata["results"].value.strip("`\n"))
+        print(metadata["results"].strip("`\n"))
     return EXIT_OK
 
 
