@@ -231,6 +231,14 @@ def row(label: str, workers: int, report: dict[str, float]) -> str:
     )
 
 
+def uvicorn_command(app: str, workers: int, *options: str) -> list[str]:
+    """A baseline app on the uvicorn setup `footcast serve` uses (uvloop, httptools, no access log)."""
+    return [
+        sys.executable, "-m", "uvicorn", app, *options, "--workers", str(workers),
+        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="an existing Redis (default: a private redis-server on a free port)")
@@ -310,21 +318,7 @@ def main() -> int:
                     ),
                     (
                         "baseline: static ASGI app, same uvicorn setup",
-                        [
-                            sys.executable,
-                            "-m",
-                            "uvicorn",
-                            "bench_serve:static_app",
-                            "--workers",
-                            str(workers),
-                            "--loop",
-                            "uvloop",
-                            "--http",
-                            "httptools",
-                            "--no-access-log",
-                            "--log-level",
-                            "warning",
-                        ],  # fmt: skip
+                        uvicorn_command("bench_serve:static_app", workers),
                         {"PYTHONPATH": str(Path(__file__).resolve().parent)},
                         ["match"],
                     ),
@@ -333,22 +327,7 @@ def main() -> int:
                     runs.append(
                         (
                             "reference: the same lookup as a minimal FastAPI route",
-                            [
-                                sys.executable,
-                                "-m",
-                                "uvicorn",
-                                "bench_serve:fastapi_app",
-                                "--factory",
-                                "--workers",
-                                str(workers),
-                                "--loop",
-                                "uvloop",
-                                "--http",
-                                "httptools",
-                                "--no-access-log",
-                                "--log-level",
-                                "warning",
-                            ],  # fmt: skip
+                            uvicorn_command("bench_serve:fastapi_app", workers, "--factory"),
                             {
                                 "PYTHONPATH": str(Path(__file__).resolve().parent),
                                 "FOOTCAST_REDIS_URL": args.url,
