@@ -45,7 +45,7 @@ def backfill(env: dict[str, str], leagues: str, seasons: str) -> tuple[float, st
         [
             sys.executable,
             "-m",
-            "footcast.pipelines.cli",
+            "footcast.cli.main",
             "backfill",
             "--leagues",
             leagues,
@@ -66,10 +66,10 @@ def baseline(env: dict[str, str], leagues: list[str], seasons: list[int]) -> flo
     """The same work without Dagster, in one process: per league, fetch (archive) + parse +
     store each season, then validate and store all its seasons in one suite run, as a run does."""
     os.environ.update(env)
-    from footcast.pipelines import sources, validation
+    from footcast.adapters.http_client import HttpClient
+    from footcast.adapters.warehouse import raw_matches
     from footcast.pipelines.definitions import build_definitions
-    from footcast.pipelines.http_client import HttpClient
-    from footcast.pipelines.warehouse import raw_matches
+    from footcast.services import sources, validation
 
     resources = build_definitions().resources
     warehouse = resources["warehouse"].process_config_and_initialize().get()

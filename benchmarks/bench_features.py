@@ -2,8 +2,8 @@
 
 Builds the full feature set for
 - every football-data.co.uk file under ../shared/football-data (when present and the parser
-  footcast.models.football_data is importable), and
-- simulated histories of 50k, 100k and 250k matches (footcast.models.simulator when it is
+  footcast.data.football_data is importable), and
+- simulated histories of 50k, 100k and 250k matches (footcast.data.simulator when it is
   importable, otherwise a small built-in generator),
 and, on the same data in the same run, a named baseline: "naive-iterrows-elo", a plain
 pandas implementation of Elo alone (``DataFrame.iterrows`` over the sorted rows with a dict of
@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from footcast.models import features, ratings, schema
+from footcast.data import schema
+from footcast.models import features, ratings
 
 ROOT = Path(__file__).resolve().parents[1]
 FOOTBALL_DATA = ROOT.parent / "shared" / "football-data"
@@ -42,7 +43,7 @@ FOOTBALL_DATA = ROOT.parent / "shared" / "football-data"
 
 def real_history() -> pd.DataFrame | None:
     try:
-        from footcast.models import football_data
+        from footcast.data import football_data
     except ImportError:
         return None
     files = sorted((FOOTBALL_DATA / "mmz4281").glob("*/*.csv"))
@@ -101,7 +102,7 @@ def _synthetic_history(n_matches: int, seed: int = 0) -> pd.DataFrame:
 
 def simulated_history(n_matches: int) -> tuple[pd.DataFrame, str]:
     try:
-        from footcast.models import simulator
+        from footcast.data import simulator
 
         return simulator.simulate_history(n_matches), "simulator.simulate_history"
     except (ImportError, AttributeError):

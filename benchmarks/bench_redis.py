@@ -1,4 +1,4 @@
-"""Benchmark of predictions in Redis (footcast.pipelines.redis_store), against raw Redis baselines.
+"""Benchmark of predictions in Redis (footcast.adapters.redis_store), against raw Redis baselines.
 
 In one run, against one Redis server (default the local 127.0.0.1:6379; every key under a
 unique prefix, deleted at the end):
@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 import redis
 
-from footcast.pipelines import redis_store
+from footcast.adapters import redis_store
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 

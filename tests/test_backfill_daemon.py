@@ -26,7 +26,7 @@ SEASONS = (2022, 2023, 2024, 2025, 2026)  # 2026/27 is the current season at NOW
 
 @pytest.fixture
 def postgres_env(footcast_home, scratch_database, monkeypatch):  # noqa: F811 (fixture import)
-    from footcast.pipelines.warehouse import Warehouse
+    from footcast.adapters.warehouse import Warehouse
 
     pg_url = require_service("FOOTCAST_TEST_POSTGRES_URL")
     schema_name = unique_name("footcast_backfill")
@@ -54,13 +54,13 @@ def test_a_submitted_backfill_runs_in_the_daemon_beside_the_daily_schedule(postg
     from dagster import DagsterRunStatus, RunsFilter
     from dagster._core.execution.backfill import BulkActionStatus
 
-    from footcast.models import simulator
-    from footcast.pipelines import automation, partitions
+    from footcast.adapters.warehouse import matches, raw_matches
+    from footcast.data import simulator
+    from footcast.pipelines import automation
     from footcast.pipelines.definitions import build_definitions
-    from footcast.pipelines.warehouse import matches, raw_matches
 
     submitted = subprocess.run(
-        [sys.executable, "-m", "footcast.pipelines.cli", "backfill", "--leagues", LEAGUE,
+        [sys.executable, "-m", "footcast.cli.main", "backfill", "--leagues", LEAGUE,
          "--seasons", f"{SEASONS[0]}-{SEASONS[-1]}", "--submit"],
         env=dict(os.environ), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
@@ -82,7 +82,7 @@ def test_a_submitted_backfill_runs_in_the_daemon_beside_the_daily_schedule(postg
             resources = {"warehouse": defs.resources["warehouse"]}
             with dg.build_schedule_context(instance=instance, resources=resources) as context:
                 (request,) = automation.current_season_ingest(context)
-            assert request.partition_key == partitions.partition_key(LEAGUE, SEASONS[-1])
+            assert request.partition_key == catalogue.partition_key(LEAGUE, SEASONS[-1])
             scheduled = defs.resolve_job_def("ingest").execute_in_process(
                 instance=instance,
                 partition_key=request.partition_key,
@@ -103,7 +103,7 @@ def test_a_submitted_backfill_runs_in_the_daemon_beside_the_daily_schedule(postg
         runs = instance.get_run_records(RunsFilter(tags={"dagster/backfill": backfill_id}))
         # One range of consecutive seasons: one run, not one per partition.
         assert len(runs) == 1 and runs[0].dagster_run.status == DagsterRunStatus.SUCCESS
-        keys = {partitions.partition_key(LEAGUE, season) for season in SEASONS}
+        keys = {catalogue.partition_key(LEAGUE, season) for season in SEASONS}
         for asset in ("raw_matches", "validated_matches"):
             assert instance.get_materialized_partitions(dg.AssetKey(asset)) == keys
 

@@ -15,7 +15,7 @@ NOW = "2026-11-29T12:00:00+00:00"
 
 def footcast(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "footcast.pipelines.cli", *args],
+        [sys.executable, "-m", "footcast.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -259,7 +259,7 @@ def test_a_database_password_never_reaches_output_run_config_or_event_logs(cli_e
             assert password not in output.stdout + output.stderr
     finally:
         site.close()
-        from footcast.pipelines.warehouse import Warehouse
+        from footcast.adapters.warehouse import Warehouse
 
         Warehouse(url.render_as_string(hide_password=False), schema).drop_schema()
 
@@ -306,7 +306,7 @@ def test_a_backfill_killed_mid_run_does_not_block_the_next_one(cli_env):
     threading.Thread(target=lambda: held.extend(iter(lambda: silent.accept()[0], None)), daemon=True).start()
     env = {**cli_env, "FOOTCAST_HTTP_RATE": "100"}
     stuck = subprocess.Popen(
-        [sys.executable, "-m", "footcast.pipelines.cli", "backfill", "--leagues", "E0", "--seasons", "2023"],
+        [sys.executable, "-m", "footcast.cli.main", "backfill", "--leagues", "E0", "--seasons", "2023"],
         env={**env, "FOOTCAST_FOOTBALL_DATA_URL": f"http://127.0.0.1:{silent.getsockname()[1]}"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

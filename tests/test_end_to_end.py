@@ -35,7 +35,7 @@ def pipeline_env(request, footcast_home, monkeypatch, tmp_path):
     for pg_url, schema_name, redis_url, prefix in cleanup:
         import redis
 
-        from footcast.pipelines.warehouse import Warehouse
+        from footcast.adapters.warehouse import Warehouse
 
         Warehouse(pg_url, schema_name).drop_schema()
         client = redis.Redis.from_url(redis_url)
@@ -47,9 +47,9 @@ def pipeline_env(request, footcast_home, monkeypatch, tmp_path):
 def test_all_layers_end_to_end(pipeline_env, footcast_home, monkeypatch):
     import dagster as dg
 
-    from footcast.pipelines import partitions
+    from footcast.adapters.warehouse import fixtures, matches, predictions, quarantine, raw_matches
+    from footcast.data import catalogue
     from footcast.pipelines.definitions import build_definitions
-    from footcast.pipelines.warehouse import fixtures, matches, predictions, quarantine, raw_matches
 
     defs = build_definitions()
     instance = dg.DagsterInstance.get()
@@ -57,7 +57,7 @@ def test_all_layers_end_to_end(pipeline_env, footcast_home, monkeypatch):
     for league in ("SIM1", "SIM2"):
         for season in (2024, 2025, 2026):
             result = ingest.execute_in_process(
-                instance=instance, partition_key=partitions.partition_key(league, season)
+                instance=instance, partition_key=catalogue.partition_key(league, season)
             )
             assert result.success
             checks = result.get_asset_check_evaluations()

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from footcast.data import schema
 from footcast.models import features as F
 from footcast.models import ratings as R
-from footcast.models import schema
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "football-data"
 KEYS = ["match_id", "league", "season", "kickoff", "home_team", "away_team"]
@@ -759,7 +759,7 @@ def test_same_team_twice_at_one_kickoff_is_deterministic():
 def _real_matches(leagues=("E0", "D1"), seasons=range(2009, 2016)) -> pd.DataFrame:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} not present")
-    from footcast.models import football_data as parser
+    from footcast.data import football_data as parser
 
     frames = []
     for season in seasons:

@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from footcast.models import schema, teams
-from footcast.models.football_data import SourceFormatError, parse_fixtures, parse_results
+from footcast.data import schema, teams
+from footcast.data.football_data import SourceFormatError, parse_fixtures, parse_results
 
 URL = "http://127.0.0.1:8765/mmz4281/2425/E0.csv"
 

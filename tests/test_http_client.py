@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from footcast.pipelines.http_client import (
+from footcast.adapters.http_client import (
     FetchError,
     HttpClient,
     NotFoundError,
@@ -36,7 +36,7 @@ from footcast.pipelines.http_client import (
     parse_retry_after,
     redact_url,
 )
-from footcast.pipelines.warehouse import Warehouse, http_archive
+from footcast.adapters.warehouse import Warehouse, http_archive
 
 EPS = 0.05  # scheduling slack on server-side arrival times (seconds)
 

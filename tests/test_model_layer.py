@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from footcast.models import backtest, metrics, simulator, training
+from footcast.adapters.warehouse import Warehouse, backtests, fixtures, matches
+from footcast.adapters.warehouse import predictions as predictions_table
+from footcast.data import simulator
+from footcast.models import backtest, metrics, training
 from footcast.models import features as feature_builder
-from footcast.pipelines import evaluation
-from footcast.pipelines.warehouse import Warehouse, backtests, fixtures, matches
-from footcast.pipelines.warehouse import predictions as predictions_table
+from footcast.services import evaluation
 from tests.test_cli import footcast
 
 NOW = "2025-12-15T12:00:00+00:00"
@@ -193,7 +194,7 @@ def code_location(tmp_path, monkeypatch):
     """Resources of the code location on a fresh SQLite warehouse and MLflow under tmp_path."""
     import mlflow
 
-    from footcast.pipelines.resources import MlflowResource, WarehouseResource
+    from footcast.assets.resources import MlflowResource, WarehouseResource
 
     monkeypatch.setenv("FOOTCAST_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("FOOTCAST_NOW", NOW)

@@ -100,9 +100,10 @@ def test_a_failed_run_is_recorded_and_posted_to_the_webhook(
     """A real failing partition run (the source has no such season) goes through the sensor."""
     import dagster as dg
 
-    from footcast.pipelines import automation, partitions
+    from footcast.adapters.warehouse import run_failures
+    from footcast.data import catalogue
+    from footcast.pipelines import automation
     from footcast.pipelines.definitions import build_definitions
-    from footcast.pipelines.warehouse import run_failures
 
     receiver = WebhookReceiver(answer) if answer else None
     monkeypatch.setenv("FOOTCAST_FOOTBALL_DATA_URL", site.url)
@@ -113,7 +114,7 @@ def test_a_failed_run_is_recorded_and_posted_to_the_webhook(
         monkeypatch.delenv("FOOTCAST_ALERT_WEBHOOK_URL", raising=False)
     defs = build_definitions()
     instance = dg.DagsterInstance.ephemeral()
-    key = partitions.partition_key("E0", 2026)
+    key = catalogue.partition_key("E0", 2026)
     result = defs.resolve_job_def("ingest").execute_in_process(
         instance=instance, partition_key=key, raise_on_error=False
     )
@@ -160,7 +161,8 @@ def test_a_failed_run_is_recorded_and_posted_to_the_webhook(
 def test_the_ingest_schedule_requests_the_current_season_of_each_scheduled_league(footcast_home, monkeypatch):
     import dagster as dg
 
-    from footcast.pipelines import automation, partitions
+    from footcast.data import catalogue
+    from footcast.pipelines import automation
     from footcast.pipelines.definitions import build_definitions
 
     monkeypatch.setenv("FOOTCAST_NOW", NOW)
@@ -178,7 +180,7 @@ def test_the_ingest_schedule_requests_the_current_season_of_each_scheduled_leagu
     ) as context:
         result = automation.current_season_ingest.evaluate_tick(context)
     keys = [request.partition_key for request in result.run_requests]
-    assert keys == [str(partitions.partition_key("E0", 2026)), str(partitions.partition_key("SIM1", 2026))]
+    assert keys == [str(catalogue.partition_key("E0", 2026)), str(catalogue.partition_key("SIM1", 2026))]
     ingest = defs.resolve_job_def("ingest")
     assert all(ingest.partitions_def.has_partition_key(key) for key in keys)
     assert automation.current_season_ingest.execution_timezone == "Europe/London"
@@ -187,13 +189,13 @@ def test_the_ingest_schedule_requests_the_current_season_of_each_scheduled_leagu
 def test_the_current_season_freshness_check_names_the_stale_partitions(footcast_home, monkeypatch):
     import dagster as dg
 
-    from footcast.pipelines import partitions
+    from footcast.data import catalogue
     from footcast.pipelines.definitions import build_definitions
 
     monkeypatch.setenv("FOOTCAST_NOW", NOW)
     defs = build_definitions()
     instance = dg.DagsterInstance.ephemeral()
-    sim1 = partitions.partition_key("SIM1", 2026)
+    sim1 = catalogue.partition_key("SIM1", 2026)
     assert defs.resolve_job_def("ingest").execute_in_process(instance=instance, partition_key=sim1).success
 
     def evaluate(leagues: str):
@@ -210,7 +212,7 @@ def test_the_current_season_freshness_check_names_the_stale_partitions(footcast_
     assert fresh.passed
     stale = evaluate("SIM1,SIM2")  # SIM2's current season was never validated
     assert not stale.passed and stale.severity == dg.AssetCheckSeverity.WARN
-    assert stale.metadata["stale_partitions"].value == str(partitions.partition_key("SIM2", 2026))
+    assert stale.metadata["stale_partitions"].value == str(catalogue.partition_key("SIM2", 2026))
     # Out of season (the ingest schedule has no ticks in June and July) the partition its last
     # tick refreshed is what must be fresh, not a season that has not begun.
     monkeypatch.setenv("FOOTCAST_NOW", "2027-07-15T12:00:00+00:00")
@@ -259,7 +261,7 @@ def production_env(footcast_home, scratch_database, site, monkeypatch) -> Iterat
     """Environment of a production deployment: Postgres instance, real warehouse and Redis."""
     import redis
 
-    from footcast.pipelines.warehouse import Warehouse
+    from footcast.adapters.warehouse import Warehouse
 
     pg_url = require_service("FOOTCAST_TEST_POSTGRES_URL")
     redis_url = require_service("FOOTCAST_TEST_REDIS_URL")
@@ -307,17 +309,17 @@ def _seed_history(instance, monkeypatch, training_warehouse: str) -> None:
     serving one) and the current E0 season backfilled from the loopback site."""
     import dagster as dg
 
-    from footcast.pipelines import partitions
+    from footcast.data import catalogue
     from footcast.pipelines.definitions import build_definitions
 
-    season = partitions.current_season()
+    season = catalogue.current_season()
     serving = {name: os.environ[name] for name in ("FOOTCAST_WAREHOUSE_URL", "FOOTCAST_WAREHOUSE_SCHEMA")}
     monkeypatch.setenv("FOOTCAST_WAREHOUSE_URL", training_warehouse)
     monkeypatch.delenv("FOOTCAST_WAREHOUSE_SCHEMA")
     defs = build_definitions()
     ingest = defs.resolve_job_def("ingest")
     for year in (season - 1, season):
-        key = partitions.partition_key("SIM1", year)
+        key = catalogue.partition_key("SIM1", year)
         assert ingest.execute_in_process(instance=instance, partition_key=key).success
     assets = [a for a in defs.assets if a.key.to_user_string() in ("features", "model")]
     no_tuning = {"ops": {"model": {"config": {"n_trials": 0}}}}
@@ -326,7 +328,7 @@ def _seed_history(instance, monkeypatch, training_warehouse: str) -> None:
     for name, value in serving.items():
         monkeypatch.setenv(name, value)
     ingest = build_definitions().resolve_job_def("ingest")
-    key = partitions.partition_key("E0", season)
+    key = catalogue.partition_key("E0", season)
     assert ingest.execute_in_process(instance=instance, partition_key=key).success
 
 
@@ -422,12 +424,11 @@ def test_the_daemon_keeps_predictions_current(production_env, site, tmp_path, mo
     import sqlalchemy as sa
     from dagster import DagsterRunStatus
 
-    from footcast.models import schema
-    from footcast.pipelines import partitions
-    from footcast.pipelines.resources import RedisResource
+    from footcast.assets.resources import RedisResource
+    from footcast.data import schema
 
     SUCCESS = DagsterRunStatus.SUCCESS  # noqa: N806
-    season = partitions.current_season()
+    season = catalogue.current_season()
     results, fixtures = source_files()
     site.routes[f"/mmz4281/{schema.season_code(season)}/E0.csv"] = (200, results)
     site.routes["/fixtures.csv"] = (200, fixtures)
@@ -444,7 +445,7 @@ def test_the_daemon_keeps_predictions_current(production_env, site, tmp_path, mo
         ticks = _ticks(instance, "fixtures_changed")
         return [t for t in ticks if t.timestamp > timestamp and t.status.value == "SKIPPED"]
 
-    expected = {str(partitions.partition_key("E0", season))}
+    expected = {str(catalogue.partition_key("E0", season))}
 
     def first_tick_runs() -> list:
         runs = _runs(instance, "dagster/schedule_name", "current_season_ingest")

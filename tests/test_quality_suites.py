@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from footcast.models import schema
+from footcast.data import schema
 from footcast.quality import suites
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "football-data"
@@ -470,7 +470,7 @@ def test_every_real_football_data_file_validates():
     files = sorted(SHARED_DATA.glob("mmz4281/*/*.csv"))
     if not files:
         pytest.skip(f"no real football-data files under {SHARED_DATA}")
-    from footcast.models import football_data
+    from footcast.data import football_data
 
     inputs = []
     for path in files:

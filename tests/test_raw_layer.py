@@ -71,7 +71,7 @@ def ingest(site, footcast_home, monkeypatch):
     monkeypatch.setenv("FOOTCAST_FOOTBALL_DATA_URL", site.url)
     monkeypatch.setenv("FOOTCAST_HTTP_RATE", "100")
     monkeypatch.setenv("FOOTCAST_NOW", "2026-11-29T12:00:00+00:00")
-    from footcast.pipelines import partitions
+    from footcast.data import catalogue
     from footcast.pipelines.definitions import build_definitions
 
     defs = build_definitions()
@@ -84,7 +84,7 @@ def ingest(site, footcast_home, monkeypatch):
         # Retries are fast in tests; the client's own defaults back off for seconds.
         result = job.execute_in_process(
             instance=instance,
-            partition_key=partitions.partition_key(league, season),
+            partition_key=catalogue.partition_key(league, season),
             run_config=config,
             raise_on_error=False,
         )
@@ -103,7 +103,7 @@ def failure_text(result) -> str:
 def test_a_finished_season_is_downloaded_once_and_the_current_one_rechecked_hourly(site, ingest):
     import sqlalchemy as sa
 
-    from footcast.pipelines.warehouse import http_archive, matches, raw_matches
+    from footcast.adapters.warehouse import http_archive, matches, raw_matches
 
     run, warehouse = ingest
     site.routes["/mmz4281/2425/E0.csv"] = (200, GOOD_E0)
@@ -142,7 +142,7 @@ def test_a_finished_season_is_downloaded_once_and_the_current_one_rechecked_hour
     ],
 )
 def test_bad_responses_fail_clearly_and_keep_the_previous_data(site, ingest, status, body, cause):
-    from footcast.pipelines.warehouse import matches, raw_matches
+    from footcast.adapters.warehouse import matches, raw_matches
 
     run, warehouse = ingest
     # The previous good version of the in-progress season 2026/27 (re-checked at the source).
@@ -164,7 +164,7 @@ def test_a_range_of_seasons_is_one_run_and_a_bad_season_fails_alone(site, ingest
     is broken fails with its own error while the others load and are materialized."""
     import dagster as dg
 
-    from footcast.pipelines.warehouse import matches, raw_matches
+    from footcast.adapters.warehouse import matches, raw_matches
 
     _run, warehouse = ingest
     for season in (2021, 2022, 2023):
@@ -220,9 +220,9 @@ FIXTURES_CSV = (
 def test_fixtures_land_as_upcoming_matches_with_the_same_match_id_scheme(site, ingest):
     import dagster as dg
 
-    from footcast.models import schema
+    from footcast.adapters.warehouse import fixtures
+    from footcast.data import schema
     from footcast.pipelines.definitions import build_definitions
-    from footcast.pipelines.warehouse import fixtures
 
     run, warehouse = ingest
     site.routes["/mmz4281/2627/E0.csv"] = (200, GOOD_E0.replace(b"/2024", b"/2026"))
@@ -245,7 +245,7 @@ def test_fixtures_land_as_upcoming_matches_with_the_same_match_id_scheme(site, i
 def archived_versions(warehouse, url: str) -> int:
     import sqlalchemy as sa
 
-    from footcast.pipelines.warehouse import http_archive
+    from footcast.adapters.warehouse import http_archive
 
     query = sa.select(sa.func.count()).select_from(http_archive).where(http_archive.c.url == url)
     with warehouse.engine.connect() as conn:
@@ -258,7 +258,7 @@ def first_lines(content: bytes, n: int) -> bytes:
 
 @pytest.mark.parametrize("cut", ["header only", "first 50 lines"])
 def test_a_smaller_version_of_a_finished_season_is_refused_not_stored_nor_archived(site, ingest, cut):
-    from footcast.pipelines.warehouse import matches, raw_matches
+    from footcast.adapters.warehouse import matches, raw_matches
 
     run, warehouse = ingest
     good = real_file("2223")
@@ -293,7 +293,7 @@ def test_a_smaller_version_of_a_finished_season_is_refused_not_stored_nor_archiv
 
 
 def test_a_smaller_version_of_the_season_in_progress_is_refused(site, ingest):
-    from footcast.pipelines.warehouse import matches, raw_matches
+    from footcast.adapters.warehouse import matches, raw_matches
 
     run, warehouse = ingest
     path, url, where = (
@@ -323,7 +323,7 @@ def test_a_smaller_version_of_the_season_in_progress_is_refused(site, ingest):
 
 
 def test_another_seasons_file_is_refused_at_the_raw_step_and_not_archived(site, ingest):
-    from footcast.pipelines.warehouse import matches, raw_matches
+    from footcast.adapters.warehouse import matches, raw_matches
 
     run, warehouse = ingest
     path, url, where = (
@@ -356,7 +356,7 @@ def test_another_seasons_file_is_refused_at_the_raw_step_and_not_archived(site, 
 
 
 def test_a_file_with_duplicated_matches_is_refused(site, ingest):
-    from footcast.pipelines.warehouse import matches, raw_matches
+    from footcast.adapters.warehouse import matches, raw_matches
 
     run, warehouse = ingest
     path, url, where = (
@@ -381,9 +381,9 @@ def test_a_file_with_duplicated_matches_is_refused(site, ingest):
 def test_every_real_file_passes_the_raw_steps_season_file_checks():
     """No real football-data file has a duplicated match or dates outside its season's window
     beyond the tolerance (the latest season end, 2019/20 Premier League, is 26 July 2020)."""
-    from footcast.models import schema
-    from footcast.models.football_data import parse_results
-    from footcast.pipelines import sources
+    from footcast.data import schema
+    from footcast.data.football_data import parse_results
+    from footcast.services import sources
 
     files = sorted(REAL.glob("*/*.csv"))
     if not files:

@@ -37,8 +37,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from footcast.models import schema, teams
-from footcast.pipelines import redis_store
+from footcast.adapters import redis_store
+from footcast.data import schema, teams
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -473,7 +473,7 @@ _PUBLISHER = """
 import sys
 import time
 import redis
-from footcast.pipelines import redis_store
+from footcast.adapters import redis_store
 from tests.test_redis_faults import make_batch
 
 url, prefix, tag, n, chunk = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from footcast.pipelines import redis_store
+from footcast.adapters import redis_store
 
 
 def batch(version: str, n: int = 6, p_home: float = 0.5) -> pd.DataFrame:
@@ -246,7 +246,7 @@ def test_store_description_never_holds_the_password(url: str, tmp_path):
 
 
 def test_redact_url_agrees_with_the_http_client():
-    from footcast.pipelines import http_client
+    from footcast.adapters import http_client
 
     for url in (
         "redis://user:s3cret@host:6379/0?password=s3cret&db=0",

@@ -32,8 +32,9 @@ import psutil
 import pytest
 import redis
 
-from footcast.pipelines import redis_store, serve
-from footcast.pipelines.cli import build_parser
+from footcast.adapters import redis_store
+from footcast.api import server as serve
+from footcast.cli.main import build_parser
 from tests import test_redis_faults as faults
 from tests.conftest import require_service, unique_name
 
@@ -51,7 +52,7 @@ def _free_port() -> int:
 
 
 class ApiServer:
-    """`python -m footcast.pipelines.cli serve` on a free loopback port, in its own process group."""
+    """`python -m footcast.cli.main serve` on a free loopback port, in its own process group."""
 
     def __init__(self, home: Path, redis_url: str | None, prefix: str, workers: int = 1, **env: str):
         self.port = _free_port()
@@ -65,7 +66,7 @@ class ApiServer:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "ApiServer":
-        command = [sys.executable, "-m", "footcast.pipelines.cli", "serve", "--port", str(self.port)]
+        command = [sys.executable, "-m", "footcast.cli.main", "serve", "--port", str(self.port)]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [*command, "--workers", str(self.workers)],
@@ -382,7 +383,7 @@ def test_serve_binds_loopback_by_default_and_refuses_other_hosts_without_keys(tm
     assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FOOTCAST_")}
     result = subprocess.run(
-        [sys.executable, "-m", "footcast.pipelines.cli", "serve", "--host", "0.0.0.0", "--port", "1"],
+        [sys.executable, "-m", "footcast.cli.main", "serve", "--host", "0.0.0.0", "--port", "1"],
         env={**env, "FOOTCAST_HOME": str(tmp_path), "FOOTCAST_REDIS_URL": "redis://127.0.0.1:1/0"},
         capture_output=True,
         text=True,

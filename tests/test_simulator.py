@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from footcast.models import schema, simulator
-from footcast.models.simulator import FIRST_SEASON, SIMULATED_LEAGUES, simulate_history, simulate_partition
+from footcast.data import schema, simulator
+from footcast.data.simulator import FIRST_SEASON, SIMULATED_LEAGUES, simulate_history, simulate_partition
 
 KICKOFF_TIMES = {"12:30", "15:00", "17:30", "19:45", "20:00"}
 
@@ -122,7 +122,7 @@ def test_deterministic_within_and_across_processes():
     # (no dependence on caches, on the order partitions are built in, or on hash seeds).
     code = (
         "from datetime import datetime, UTC\n"
-        "from footcast.models.simulator import simulate_partition\n"
+        "from footcast.data.simulator import simulate_partition\n"
         "p, u = simulate_partition('SIM2', 2024, as_of=datetime(2024, 12, 1, tzinfo=UTC), seed=7)\n"
         "print(p['content_hash'].iloc[0], u['content_hash'].iloc[0],\n"
         "      p['fthg'].sum(), p['odds_ps_close_h'].sum())\n"

@@ -9,7 +9,8 @@ import optuna
 import pytest
 import xgboost as xgb
 
-from footcast.models import backtest, features, simulator, training, tuning
+from footcast.data import simulator
+from footcast.models import backtest, features, training, tuning
 
 FAST = {"n_estimators": 40, "max_depth": 2, "learning_rate": 0.1}
 

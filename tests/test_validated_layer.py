@@ -53,7 +53,7 @@ def pipeline(footcast_home, monkeypatch):
 def ingest(defs, instance, force=False, with_features=False):
     import dagster as dg
 
-    from footcast.pipelines import partitions
+    from footcast.data import catalogue
 
     selection = ["raw_matches", "validated_matches"] + (["features"] if with_features else [])
     assets = [a for a in defs.assets if a.key.to_user_string() in selection]
@@ -61,7 +61,7 @@ def ingest(defs, instance, force=False, with_features=False):
         assets,
         resources=defs.resources,
         instance=instance,
-        partition_key=partitions.partition_key("E0", 2024),
+        partition_key=catalogue.partition_key("E0", 2024),
         run_config={"ops": {"raw_matches": {"config": {"force": force}}}},
         raise_on_error=False,
     )
@@ -73,7 +73,7 @@ def materialization(result, asset: str) -> dict:
 
 
 def test_bad_rows_go_to_quarantine_with_reasons_and_good_rows_to_matches(pipeline):
-    from footcast.pipelines.warehouse import matches, quarantine, raw_matches
+    from footcast.adapters.warehouse import matches, quarantine, raw_matches
 
     site, defs, instance = pipeline
     body = HEADER + b"".join(GOOD_ROWS) + b"".join(BAD_ROWS.values())
@@ -92,13 +92,13 @@ def test_bad_rows_go_to_quarantine_with_reasons_and_good_rows_to_matches(pipelin
     # With a tolerance that admits them, the partition is written and the rows routed.
     import dagster as dg
 
-    from footcast.pipelines import partitions
+    from footcast.data import catalogue
 
     result = dg.materialize(
         [a for a in defs.assets if a.key.to_user_string() in ("raw_matches", "validated_matches")],
         resources=defs.resources,
         instance=instance,
-        partition_key=partitions.partition_key("E0", 2024),
+        partition_key=catalogue.partition_key("E0", 2024),
         run_config={"ops": {"validated_matches": {"config": {"max_quarantine_share": 0.5}}}},
     )
     assert result.success
@@ -119,7 +119,7 @@ def test_bad_rows_go_to_quarantine_with_reasons_and_good_rows_to_matches(pipelin
 
 
 def test_blocking_check_stops_features_in_the_same_run_and_keeps_the_previous_version(pipeline):
-    from footcast.pipelines.warehouse import matches, quarantine
+    from footcast.adapters.warehouse import matches, quarantine
 
     site, defs, instance = pipeline
     warehouse = defs.resources["warehouse"].process_config_and_initialize().get()
@@ -157,7 +157,7 @@ def test_blocking_check_stops_features_in_the_same_run_and_keeps_the_previous_ve
 
 
 def test_a_corrected_season_updates_matches_and_reports_what_changed(pipeline):
-    from footcast.pipelines.warehouse import matches
+    from footcast.adapters.warehouse import matches
 
     site, defs, instance = pipeline
     site.routes["/mmz4281/2425/E0.csv"] = (200, HEADER + b"".join(GOOD_ROWS[:9]))
@@ -179,7 +179,7 @@ def test_a_corrected_season_updates_matches_and_reports_what_changed(pipeline):
 
 def test_a_partition_write_killed_midway_leaves_the_previous_version(warehouse_target):
     """A writer process is SIGKILLed after deleting the old rows and inserting new ones, before commit."""
-    from footcast.pipelines.warehouse import Warehouse, matches
+    from footcast.adapters.warehouse import Warehouse, matches
     from tests.test_warehouse import rows
 
     url, schema_name = warehouse_target
@@ -190,7 +190,7 @@ def test_a_partition_write_killed_midway_leaves_the_previous_version(warehouse_t
     script = textwrap.dedent(
         f"""
         import sys, time
-        from footcast.pipelines.warehouse import Warehouse, matches
+        from footcast.adapters.warehouse import Warehouse, matches
         from tests.test_warehouse import rows
         store = Warehouse({url!r}, {schema_name!r})
         with store.engine.begin() as conn:

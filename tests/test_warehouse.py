@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from footcast.models import schema
-from footcast.pipelines.warehouse import matches, raw_matches
+from footcast.adapters.warehouse import matches, raw_matches
+from footcast.data import schema
 
 
 def rows(league: str, season: int, n: int, goals: int = 1) -> pd.DataFrame:

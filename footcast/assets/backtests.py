@@ -4,13 +4,14 @@ recipes against the market, Elo and base rates, stored in the `backtests` table 
 import dagster as dg
 from pydantic import Field
 
+from footcast.assets.resources import MlflowResource, WarehouseResource
 from footcast.assets.validated import validated_matches
-from footcast.pipelines import evaluation, partitions
-from footcast.pipelines.resources import MlflowResource, WarehouseResource
+from footcast.data import catalogue
+from footcast.services import evaluation
 
 
 def _last_four_seasons() -> list[int]:
-    current = partitions.current_season()
+    current = catalogue.current_season()
     return list(range(current - 4, current))
 
 

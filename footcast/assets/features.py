@@ -4,10 +4,10 @@ import time
 
 import dagster as dg
 
+from footcast.adapters.warehouse import fixtures as fixtures_table
+from footcast.adapters.warehouse import matches as matches_table
+from footcast.assets.resources import WarehouseResource
 from footcast.models import features as feature_builder
-from footcast.pipelines.resources import WarehouseResource
-from footcast.pipelines.warehouse import fixtures as fixtures_table
-from footcast.pipelines.warehouse import matches as matches_table
 
 
 @dg.asset(

@@ -2,10 +2,10 @@
 
 import dagster as dg
 
+from footcast.adapters import model_registry as tracking
+from footcast.assets.resources import MlflowResource, WarehouseResource
 from footcast.models import features as feature_builder
 from footcast.models import training, tuning
-from footcast.pipelines import tracking
-from footcast.pipelines.resources import MlflowResource, WarehouseResource
 
 
 class ModelConfig(dg.Config):

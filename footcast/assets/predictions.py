@@ -3,11 +3,12 @@
 import dagster as dg
 import pandas as pd
 
+from footcast.adapters import redis_store
+from footcast.adapters.warehouse import predictions as predictions_table
+from footcast.assets.resources import MlflowResource, RedisResource, WarehouseResource
 from footcast.config import now as current_time
 from footcast.models import features as feature_builder
-from footcast.pipelines import predicting, redis_store
-from footcast.pipelines.resources import MlflowResource, RedisResource, WarehouseResource
-from footcast.pipelines.warehouse import predictions as predictions_table
+from footcast.services import predicting
 
 
 @dg.asset(

@@ -2,13 +2,15 @@
 
 import dagster as dg
 
-from footcast.models.football_data import SourceFormatError
-from footcast.pipelines import partitions, sources
-from footcast.pipelines.http_client import FetchError
-from footcast.pipelines.resources import FootballDataResource, WarehouseResource
-from footcast.pipelines.warehouse import fixtures as fixtures_table
-from footcast.pipelines.warehouse import matches as matches_table
-from footcast.pipelines.warehouse import raw_matches as raw_table
+from footcast.adapters.http_client import FetchError
+from footcast.adapters.warehouse import fixtures as fixtures_table
+from footcast.adapters.warehouse import matches as matches_table
+from footcast.adapters.warehouse import raw_matches as raw_table
+from footcast.assets import partitions
+from footcast.assets.resources import FootballDataResource, WarehouseResource
+from footcast.data import catalogue
+from footcast.data.football_data import SourceFormatError
+from footcast.services import sources
 
 SEASON_LEAGUE = partitions.season_league_partitions()
 # A backfill runs ranges of league-seasons per run: Dagster's run overhead is paid per run, and
@@ -51,7 +53,7 @@ def raw_matches(
     metadata: dict[str, dict] = {}
     failures: dict[str, str] = {}
     for key in context.partition_keys:
-        league_code, season = partitions.parse_partition_key(key)
+        league_code, season = catalogue.parse_partition_key(key)
         try:
             fetched = sources.fetch_results(
                 league_code,

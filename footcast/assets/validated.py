@@ -2,10 +2,11 @@
 
 import dagster as dg
 
+from footcast.assets import checks
 from footcast.assets.raw import LEAGUE_SEASON_BACKFILL, SEASON_LEAGUE, raw_matches
-from footcast.pipelines import partitions, validation
-from footcast.pipelines.resources import WarehouseResource
-from footcast.quality import checks
+from footcast.assets.resources import WarehouseResource
+from footcast.data import catalogue
+from footcast.services import validation
 
 
 class ValidationConfig(dg.Config):
@@ -25,7 +26,7 @@ class ValidationConfig(dg.Config):
 def validated_matches(
     context: dg.AssetExecutionContext, config: ValidationConfig, warehouse: WarehouseResource
 ):
-    targets = [partitions.parse_partition_key(key) for key in context.partition_keys]
+    targets = [catalogue.parse_partition_key(key) for key in context.partition_keys]
     # One suite run for every partition of the run (Great Expectations' cost is per run).
     reports = validation.validate_and_store_many(
         warehouse.get(), targets, max_quarantine_share=config.max_quarantine_share

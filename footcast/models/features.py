@@ -1,6 +1,6 @@
 """Point-in-time features of every played match and upcoming fixture.
 
-:func:`build_features` turns canonical rows (:mod:`footcast.models.schema`) into one feature
+:func:`build_features` turns canonical rows (:mod:`footcast.data.schema`) into one feature
 row per match/fixture. Plain Python/numpy/pandas; no dagster.
 
 Point-in-time rules
@@ -87,7 +87,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from footcast.models import ratings, schema
+from footcast.data import schema
+from footcast.models import ratings
 
 FEATURE_SET_VERSION = "fs-1"
 

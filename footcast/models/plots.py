@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from footcast.models import metrics  # noqa: E402
+from footcast.models import metrics
 
 OUTCOME_NAMES = ("home win", "draw", "away win")
 

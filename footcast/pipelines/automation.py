@@ -29,11 +29,11 @@ from typing import Any
 import dagster as dg
 
 from footcast import config as footcast_config
+from footcast.adapters.warehouse import matches as matches_table
 from footcast.assets.predictions import predictions_fresh
-from footcast.models import schema
-from footcast.pipelines import alerts, partitions, sources
-from footcast.pipelines.resources import AlertWebhookResource, FootballDataResource, WarehouseResource
-from footcast.pipelines.warehouse import matches as matches_table
+from footcast.assets.resources import AlertWebhookResource, FootballDataResource, WarehouseResource
+from footcast.data import schema
+from footcast.services import alerts, sources
 
 TIMEZONE = os.environ.get("FOOTCAST_SCHEDULE_TIMEZONE") or "Europe/London"
 # Cron month field 1-5,8-12: football seasons run August to May; nothing to refresh in summer.
@@ -76,7 +76,7 @@ def scheduled_leagues(warehouse: WarehouseResource) -> list[str]:
     """Leagues whose current season is refreshed daily (FOOTCAST_SCHEDULE_LEAGUES or the tracked ones)."""
     pinned = os.environ.get("FOOTCAST_SCHEDULE_LEAGUES", "")
     if pinned:
-        return [partitions.league(code.strip()).code for code in pinned.split(",") if code.strip()]
+        return [catalogue.league(code.strip()).code for code in pinned.split(",") if code.strip()]
     return tracked_leagues(warehouse)
 
 
@@ -125,7 +125,7 @@ def validated_current_season_fresh(
     ages: dict[str, float | None] = {}
     stale = []
     for league in leagues:
-        key = str(partitions.partition_key(league, season))
+        key = str(catalogue.partition_key(league, season))
         records = context.instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=dg.AssetKey("validated_matches"), asset_partitions=[key]), limit=1
         ).records
@@ -164,11 +164,11 @@ freshness_job = dg.define_asset_job(
     description="raw + validated for the current season of every scheduled league, one run each",
 )
 def current_season_ingest(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
-    season = partitions.current_season()
+    season = catalogue.current_season()
     leagues = scheduled_leagues(warehouse)
     if not leagues:
         return dg.SkipReason("no league has validated matches yet: backfill a league first")
-    keys = [str(partitions.partition_key(league, season)) for league in leagues]
+    keys = [str(catalogue.partition_key(league, season)) for league in leagues]
     # run_key: one run per partition per tick, also when a tick is retried after a crash.
     return [
         dg.RunRequest(

@@ -6,8 +6,7 @@ import dagster as dg
 
 from footcast import config
 from footcast.assets import backtests, features, model, predictions, raw, validated
-from footcast.pipelines import automation, logs
-from footcast.pipelines.resources import (
+from footcast.assets.resources import (
     AlertWebhookResource,
     FootballDataResource,
     MlflowResource,
@@ -15,6 +14,7 @@ from footcast.pipelines.resources import (
     WarehouseResource,
     env_or,
 )
+from footcast.pipelines import automation, logs
 
 INGEST_ASSETS = [raw.raw_matches, validated.validated_matches]
 PREDICT_ASSETS = [

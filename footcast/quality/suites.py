@@ -1,7 +1,7 @@
 """The validation suite of the validated layer, as code (Great Expectations 1.x Core API).
 
 ``validate_partition`` runs one raw (season x league) partition in canonical form
-(:mod:`footcast.models.schema`) through three Great Expectations suites and splits it into
+(:mod:`footcast.data.schema`) through three Great Expectations suites and splits it into
 ``valid`` rows and ``quarantined`` rows (with the names of the failed checks and the offending
 values). Nothing is dropped: ``len(valid) + len(quarantined) == len(frame)`` always.
 
@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from footcast.models import schema
+from footcast.data import schema
 
 BLOCKING = "blocking"
 WARNING = "warning"

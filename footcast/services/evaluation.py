@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from footcast.adapters.warehouse import Warehouse, backtests, matches
 from footcast.models import backtest, plots, training, tuning
 from footcast.models import features as feature_builder
-from footcast.pipelines.warehouse import Warehouse, backtests, matches
 
 DEFAULT_TRIALS = tuning.DEFAULT_TRIALS
 EXPERIMENT = "footcast-evaluate"

@@ -1,14 +1,16 @@
-"""Leagues, seasons and the season x league partitions of the raw and validated layers."""
+"""The league catalogue and seasons: which leagues exist, their sources, their partition keys.
+
+Pure data (no Dagster): the partitions of the raw and validated layers are built from it in
+``footcast.assets.partitions``.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 
-import dagster as dg
-
 from footcast import config
-from footcast.models import schema, simulator
+from footcast.data import schema, simulator
 
 
 @dataclass(frozen=True)
@@ -73,22 +75,6 @@ def seasons() -> list[int]:
     return list(range(FIRST_SEASON, last_season() + 1))
 
 
-# Partitions per run of a backfill: a league's whole history (33 seasons) fits in one run.
-MAX_PARTITIONS_PER_RUN = 40
-
-
-def season_league_partitions() -> dg.StaticPartitionsDefinition:
-    """One partition per league-season, keyed ``"E0|2023-24"``, ordered league by league.
-
-    One dimension rather than a season x league grid: a Dagster backfill runs a contiguous
-    range of keys in one run (``BackfillPolicy``), and "all of D1 from 2005" is one range here,
-    while a MultiPartitionsDefinition falls back to one run per partition unless every key of
-    the inner dimension is selected (dagster#18852), which made backfills pay Dagster's run
-    overhead per league-season.
-    """
-    return dg.StaticPartitionsDefinition([partition_key(code, s) for code in LEAGUES for s in seasons()])
-
-
 def partition_key(league_code: str, season: int) -> str:
     return f"{league_code}|{schema.season_key(season)}"
 
@@ -99,22 +85,6 @@ def parse_partition_key(key: str) -> tuple[str, int]:
     if not sep or league_code not in LEAGUES:
         raise ValueError(f"expected a league-season partition key like 'E0|2023-24', got {key!r}")
     return league_code, schema.season_from_key(season_part)
-
-
-def key_ranges(keys: list[str]) -> list[list[str]]:
-    """The keys as ranges of consecutive partitions (in the partitions' order), each range the
-    list of its keys, for running each range as one Dagster run."""
-    order = {key: i for i, key in enumerate(season_league_partitions().get_partition_keys())}
-    unknown = [k for k in keys if k not in order]
-    if unknown:
-        raise ValueError(f"not league-season partitions: {', '.join(unknown[:5])}")
-    ranges: list[list[str]] = []
-    for key in sorted(set(keys), key=order.__getitem__):
-        if ranges and order[key] == order[ranges[-1][-1]] + 1:
-            ranges[-1].append(key)
-        else:
-            ranges.append([key])
-    return ranges
 
 
 def is_completed(season: int) -> bool:

@@ -15,8 +15,8 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from footcast import config
-from footcast.pipelines import redis_store
-from footcast.pipelines.warehouse import Warehouse
+from footcast.adapters import redis_store
+from footcast.adapters.warehouse import Warehouse
 
 _warehouses: dict[tuple[str, str | None], Warehouse] = {}
 _warehouses_lock = threading.Lock()
@@ -155,7 +155,7 @@ class FootballDataResource(dg.ConfigurableResource):
     _client: Any = PrivateAttr(default=None)
 
     def client(self):
-        from footcast.pipelines.http_client import HttpClient
+        from footcast.adapters.http_client import HttpClient
 
         if self._client is None:
             self._client = HttpClient(
@@ -180,7 +180,7 @@ class AlertWebhookResource(dg.ConfigurableResource):
 
     def notify(self, payload: dict[str, Any]) -> str:
         """ "sent", "not configured" or "failed: <cause>" (the cause never contains the URL)."""
-        from footcast.pipelines import alerts
+        from footcast.services import alerts
 
         if not self.url:
             return alerts.NOT_CONFIGURED

@@ -1,7 +1,7 @@
 """Simulated football leagues in the canonical match schema (offline demo, tests, benchmarks).
 
 The simulator is a source like football-data.co.uk: it writes one league x season partition at a
-time, as canonical rows (:mod:`footcast.models.schema`), with lineage
+time, as canonical rows (:mod:`footcast.data.schema`), with lineage
 (``source="simulator"``, ``source_url="simulator://SIM1/2024-25"``, a sha256 of the partition's
 content, 1-based ``source_line``).
 
@@ -54,7 +54,7 @@ from functools import cache, lru_cache
 import numpy as np
 import pandas as pd
 
-from footcast.models import schema
+from footcast.data import schema
 
 FIRST_SEASON: int = 1993
 # Last season of the played history written by :func:`simulate_history` (fixed, so that the

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
 
+from footcast.assets.resources import MlflowResource
 from footcast.models import metrics, plots
 from footcast.models.features import MARKET_BASELINE_COLUMNS
 from footcast.models.training import TrainedModel
-from footcast.pipelines.resources import MlflowResource
 
 PLOTS = ("reliability.png", "feature_importance.png", "rps_by_season.png")
 

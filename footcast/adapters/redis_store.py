@@ -61,7 +61,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from footcast.models import metrics, schema, teams
+from footcast.data import schema, teams
+from footcast.models import metrics
 
 T = TypeVar("T")
 
@@ -707,7 +708,7 @@ def to_json(records: list[dict[str, Any]]) -> str:
 
 
 # --- the layout and scripts, for readers on other clients --------------------------------
-# The HTTP API (footcast.pipelines.serve) reads with redis.asyncio: it runs these scripts with
+# The HTTP API (footcast.api.server) reads with redis.asyncio: it runs these scripts with
 # these arguments and builds keys with these functions, so the layout is defined here only.
 
 LOOKUP_MATCH_SCRIPT = _LOOKUP_MATCH

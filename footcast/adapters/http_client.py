@@ -46,7 +46,7 @@ import sqlalchemy as sa
 import tenacity
 from sqlalchemy.dialects import postgresql, sqlite
 
-from footcast.pipelines.warehouse import Warehouse, http_archive
+from footcast.adapters.warehouse import Warehouse, http_archive
 
 logger = logging.getLogger(__name__)
 

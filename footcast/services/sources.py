@@ -1,6 +1,6 @@
 """Sources behind the canonical schema: which source serves a league, and fetching from it.
 
-A league's source comes from the league registry (``partitions.LEAGUES``): football-data.co.uk
+A league's source comes from the league registry (``catalogue.LEAGUES``): football-data.co.uk
 for the real divisions, the simulator for SIM leagues. Both return canonical frames with
 lineage, so the layers above never know which source a row came from.
 """
@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from footcast import config
-from footcast.models import schema, simulator
-from footcast.models.football_data import SourceFormatError, parse_fixtures, parse_results
-from footcast.pipelines import partitions
-from footcast.pipelines.http_client import NotFoundError, redact_url
+from footcast.adapters.http_client import NotFoundError, redact_url
+from footcast.data import schema, simulator
+from footcast.data.football_data import SourceFormatError, parse_fixtures, parse_results
 
 if TYPE_CHECKING:
-    from footcast.pipelines.resources import FootballDataResource
+    from footcast.assets.resources import FootballDataResource
 
 # How often a season still in progress (or the fixtures list) is re-checked at the source.
 IN_PROGRESS_MAX_AGE = timedelta(hours=1)
@@ -147,7 +146,7 @@ def fetch_results(
     fewer is refused unless ``allow_fewer_rows`` (see :func:`check_season_file`, which every
     file passes before its bytes are archived or its rows returned).
     """
-    league = partitions.league(league_code)
+    league = catalogue.league(league_code)
     if league.source == "simulator":
         played, _upcoming = simulator.simulate_partition(league_code, season, as_of=config.now())
         return Fetched(
@@ -160,8 +159,8 @@ def fetch_results(
     url = results_url(scraper.base_url, league_code, season)
     shown = redact_url(url)  # the mirror's credentials are sent, never stored or reported
     # A completed season is immutable: served from the archive, never downloaded twice.
-    max_age = None if partitions.is_completed(season) else IN_PROGRESS_MAX_AGE
-    partition = partitions.partition_key(league_code, season)
+    max_age = None if catalogue.is_completed(season) else IN_PROGRESS_MAX_AGE
+    partition = catalogue.partition_key(league_code, season)
     parsed: dict[str, pd.DataFrame] = {}
 
     def parse(content: bytes, content_hash: str) -> pd.DataFrame:
@@ -216,9 +215,9 @@ def fetch_fixtures(
     origins: list[str] = []
     urls: list[str] = []
     content_hash, size = "", 0
-    simulated = [c for c in league_codes if partitions.league(c).source == "simulator"]
-    scraped = [c for c in league_codes if partitions.league(c).source == "football-data"]
-    season = partitions.current_season()
+    simulated = [c for c in league_codes if catalogue.league(c).source == "simulator"]
+    scraped = [c for c in league_codes if catalogue.league(c).source == "football-data"]
+    season = catalogue.current_season()
     for code in simulated:
         _played, upcoming = simulator.simulate_partition(code, season, as_of=config.now())
         frames.append(upcoming)

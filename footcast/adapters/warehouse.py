@@ -18,7 +18,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from footcast.models import metrics, schema
+from footcast.data import schema
+from footcast.models import metrics
 
 METADATA = sa.MetaData()
 

@@ -9,9 +9,8 @@ from typing import Any
 import pandas as pd
 
 from footcast import config
-from footcast.models import schema, teams
-from footcast.pipelines import partitions
-from footcast.pipelines.warehouse import Warehouse, matches, quarantine, raw_matches
+from footcast.adapters.warehouse import Warehouse, matches, quarantine, raw_matches
+from footcast.data import schema, teams
 from footcast.quality import suites
 
 _COMPARED = [c for c in schema.MATCH_COLUMNS if c not in schema.LINEAGE_COLUMNS]
@@ -118,7 +117,7 @@ def validate_and_store_many(
                 raw,
                 league=league_code,
                 season=season,
-                completed=partitions.is_completed(season),
+                completed=catalogue.is_completed(season),
                 known_teams=known_teams(league_code),
             )
             for raw, (league_code, season) in zip(raws, targets, strict=True)

@@ -1,6 +1,6 @@
 """Parser for football-data.co.uk CSV files: season results and the upcoming fixtures list.
 
-Turns the site's bytes into frames conformed to :mod:`footcast.models.schema`. One code path
+Turns the site's bytes into frames conformed to :mod:`footcast.data.schema`. One code path
 serves every league of the site (``mmz4281/<SEASON4>/<DIV>.csv``) and ``/fixtures.csv``: the
 header says which columns a file has, nothing depends on the league code.
 
@@ -30,8 +30,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from footcast.models import schema
-from footcast.models.teams import canonical_team
+from footcast.data import schema
+from footcast.data.teams import canonical_team
 
 SOURCE = "football-data"
 

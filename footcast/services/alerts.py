@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from footcast.pipelines.warehouse import Warehouse, run_failures
+from footcast.adapters.warehouse import Warehouse, run_failures
 
 NOT_CONFIGURED = "not configured"
 SENT = "sent"

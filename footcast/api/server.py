@@ -2,7 +2,7 @@
 
 An ASGI app (Starlette) served by uvicorn (uvloop + httptools), one or more worker processes.
 Requests read only from Redis, through the lookup scripts and key layout of
-:mod:`footcast.pipelines.redis_store` (run here on a ``redis.asyncio`` client), so every
+:mod:`footcast.adapters.redis_store` (run here on a ``redis.asyncio`` client), so every
 response comes from one complete published version, in one round trip for a match.
 
 Every JSON response has the same shape: ``{"data": ..., "error": null | {"code", "message"},
@@ -50,8 +50,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from footcast import config
-from footcast.models import schema, teams
-from footcast.pipelines import redis_store
+from footcast.adapters import redis_store
+from footcast.data import schema, teams
 
 log = logging.getLogger("footcast.serve")
 
@@ -999,7 +999,7 @@ def run(
         flush=True,
     )
     server_config = uvicorn.Config(
-        "footcast.pipelines.serve:create_app",
+        "footcast.api.server:create_app",
         factory=True,
         host=host,
         port=port,

@@ -7,8 +7,9 @@ from datetime import datetime
 import pandas as pd
 import sqlalchemy as sa
 
-from footcast.models import schema, training
-from footcast.pipelines.warehouse import Warehouse, predictions
+from footcast.adapters.warehouse import Warehouse, predictions
+from footcast.data import schema
+from footcast.models import training
 
 ID_COLUMNS = list(schema.IDENTITY_COLUMNS)
 

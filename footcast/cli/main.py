@@ -176,12 +176,11 @@ def _blocking_check_message(result) -> str | None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from footcast.models import simulator
-    from footcast.pipelines import partitions
+    from footcast.data import catalogue, simulator
 
     home = prepare_environment()
     leagues = list(simulator.SIMULATED_LEAGUES)
-    last = partitions.current_season()
+    last = catalogue.current_season()
     seasons = list(range(last - args.seasons + 1, last + 1))
     print(f"footcast demo: {len(leagues)} simulated leagues x {len(seasons)} seasons in {home}")
     started = time.perf_counter()
@@ -217,7 +216,7 @@ def _now():
 
 def _prediction_store():
     from footcast import config
-    from footcast.pipelines import redis_store
+    from footcast.adapters import redis_store
 
     return redis_store.open_store(
         config.redis_url(),
@@ -246,8 +245,8 @@ def _print_predictions(rows: list[dict]) -> None:
 def cmd_lookup(args: argparse.Namespace) -> int:
     import redis as redis_lib
 
-    from footcast.models import teams
-    from footcast.pipelines.redis_store import NotPublishedError
+    from footcast.adapters.redis_store import NotPublishedError
+    from footcast.data import teams
 
     prepare_environment()
     store = _prediction_store()
@@ -283,7 +282,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from footcast.pipelines import serve
+    from footcast.api import server as serve
 
     prepare_environment()
     try:
@@ -306,22 +305,22 @@ def parse_seasons(text: str) -> list[int]:
 
 
 def parse_leagues(text: str) -> list[str]:
-    from footcast.pipelines import partitions
+    from footcast.data import catalogue
 
     codes = [c.strip() for c in text.split(",") if c.strip()]
-    unknown = [c for c in codes if c not in partitions.LEAGUES]
+    unknown = [c for c in codes if c not in catalogue.LEAGUES]
     if unknown or not codes:
         raise argparse.ArgumentTypeError(
-            f"unknown league(s) {', '.join(unknown) or repr(text)}; known: {', '.join(partitions.LEAGUES)}"
+            f"unknown league(s) {', '.join(unknown) or repr(text)}; known: {', '.join(catalogue.LEAGUES)}"
         )
     return codes
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from footcast.pipelines import partitions
+    from footcast.data import catalogue
 
     prepare_environment()
-    valid_seasons = set(partitions.seasons())
+    valid_seasons = set(catalogue.seasons())
     outside = [s for s in args.seasons if s not in valid_seasons]
     if outside:
         raise UsageError(
@@ -382,10 +381,12 @@ def _submit_backfill(args: argparse.Namespace, targets: list[tuple[str, int]]) -
     from dagster._core.execution.backfill import PartitionBackfill
     from dagster._core.utils import make_new_backfill_id
 
-    from footcast.pipelines import automation, partitions
+    from footcast.assets import partitions
+    from footcast.data import catalogue
+    from footcast.pipelines import automation
     from footcast.pipelines.definitions import defs
 
-    keys = [partitions.partition_key(league, season) for league, season in targets]
+    keys = [catalogue.partition_key(league, season) for league, season in targets]
     leagues = ",".join(dict.fromkeys(league for league, _season in targets))
     seasons = sorted({season for _league, season in targets})
     title = f"footcast backfill {leagues} {seasons[0]}-{seasons[-1]}"
@@ -473,7 +474,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     import redis as redis_lib
 
-    from footcast.pipelines.redis_store import NotPublishedError
+    from footcast.adapters.redis_store import NotPublishedError
 
     prepare_environment()
     if args.rollback:
@@ -500,8 +501,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Walk-forward backtest of the model recipes against the market, Elo and base rates: a run
     of the `evaluate` job (the `backtests` asset), recorded in the instance the UI reads."""
     from footcast import config
-    from footcast.pipelines import evaluation
-    from footcast.pipelines.resources import MlflowResource
+    from footcast.assets.resources import MlflowResource
+    from footcast.services import evaluation
 
     prepare_environment()
     backtest_config = {"test_seasons": args.test_seasons, "leagues": args.leagues or [], "seed": args.seed}
@@ -543,7 +544,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
     from footcast import config
-    from footcast.pipelines import warehouse as wh
+    from footcast.adapters import warehouse as wh
 
     prepare_environment()
     out = Path(args.out)
@@ -582,7 +583,7 @@ def _ingest_range(keys: list[str], raw_config: dict) -> list[dict]:
     # Private constants: execute_in_process takes a partition range only as these run tags.
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-    from footcast.pipelines import partitions
+    from footcast.assets import partitions
 
     label = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
     count = f"{len(keys)} partitions" if len(keys) > 1 else "1 partition"
@@ -639,9 +640,10 @@ def _worker_init(rate_per_host: float) -> None:
 def _ingest_all(targets: list[tuple[str, int]], raw_config: dict, workers: int):
     """Outcomes of every partition, range by range (ranges of consecutive partitions, each one
     Dagster run, in several worker processes if asked), in completion order."""
-    from footcast.pipelines import partitions
+    from footcast.assets import partitions
+    from footcast.data import catalogue
 
-    keys = [partitions.partition_key(league, season) for league, season in targets]
+    keys = [catalogue.partition_key(league, season) for league, season in targets]
     # Bounded runs: as many partitions as the assets' backfill policy puts in one run.
     size = partitions.MAX_PARTITIONS_PER_RUN
     ranges = [span[i : i + size] for span in partitions.key_ranges(keys) for i in range(0, len(span), size)]
@@ -653,8 +655,8 @@ def _ingest_all(targets: list[tuple[str, int]], raw_config: dict, workers: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    from footcast.adapters.http_client import default_rate_per_host
     from footcast.pipelines.definitions import defs
-    from footcast.pipelines.http_client import default_rate_per_host
 
     # Create the instance storage and the warehouse tables once, here: workers racing to
     # create (and migrate) the same SQLite databases corrupt their schema version records.
