@@ -55,7 +55,7 @@ def test_a_submitted_backfill_runs_in_the_daemon_beside_the_daily_schedule(postg
     from dagster._core.execution.backfill import BulkActionStatus
 
     from footcast.adapters.warehouse import matches, raw_matches
-    from footcast.data import simulator
+    from footcast.data import catalogue, simulator
     from footcast.pipelines import automation
     from footcast.pipelines.definitions import build_definitions
 

@@ -425,7 +425,7 @@ def test_the_daemon_keeps_predictions_current(production_env, site, tmp_path, mo
     from dagster import DagsterRunStatus
 
     from footcast.assets.resources import RedisResource
-    from footcast.data import schema
+    from footcast.data import catalogue, schema
 
     SUCCESS = DagsterRunStatus.SUCCESS  # noqa: N806
     season = catalogue.current_season()

@@ -32,7 +32,7 @@ from footcast import config as footcast_config
 from footcast.adapters.warehouse import matches as matches_table
 from footcast.assets.predictions import predictions_fresh
 from footcast.assets.resources import AlertWebhookResource, FootballDataResource, WarehouseResource
-from footcast.data import schema
+from footcast.data import catalogue, schema
 from footcast.services import alerts, sources
 
 TIMEZONE = os.environ.get("FOOTCAST_SCHEDULE_TIMEZONE") or "Europe/London"

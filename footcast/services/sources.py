@@ -16,7 +16,7 @@ import pandas as pd
 
 from footcast import config
 from footcast.adapters.http_client import NotFoundError, redact_url
-from footcast.data import schema, simulator
+from footcast.data import catalogue, schema, simulator
 from footcast.data.football_data import SourceFormatError, parse_fixtures, parse_results
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from footcast import config
 from footcast.adapters.warehouse import Warehouse, matches, quarantine, raw_matches
-from footcast.data import schema, teams
+from footcast.data import catalogue, schema, teams
 from footcast.quality import suites
 
 _COMPARED = [c for c in schema.MATCH_COLUMNS if c not in schema.LINEAGE_COLUMNS]
