@@ -52,11 +52,11 @@ def postgres_env(footcast_home, scratch_database, monkeypatch):  # noqa: F811 (f
 def test_a_submitted_backfill_runs_in_the_daemon_beside_the_daily_schedule(postgres_env, tmp_path):
     import dagster as dg
     from dagster import DagsterRunStatus, RunsFilter
-    from dagster._core.execution.backfill import BulkActionStatus
 
     from footcast.adapters.warehouse import matches, raw_matches
     from footcast.data import catalogue, simulator
     from footcast.pipelines import automation
+    from footcast.pipelines.dagster_private import BulkActionStatus
     from footcast.pipelines.definitions import build_definitions
 
     submitted = subprocess.run(

@@ -22,10 +22,6 @@ def season_league_partitions() -> dg.StaticPartitionsDefinition:
     return dg.StaticPartitionsDefinition([partition_key(code, s) for code in LEAGUES for s in seasons()])
 
 
-
-
-
-
 def key_ranges(keys: list[str]) -> list[list[str]]:
     """The keys as ranges of consecutive partitions (in the partitions' order), each range the
     list of its keys, for running each range as one Dagster run."""
@@ -40,4 +36,3 @@ def key_ranges(keys: list[str]) -> list[list[str]]:
         else:
             ranges.append([key])
     return ranges
-

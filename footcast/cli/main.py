@@ -377,13 +377,10 @@ def _submit_backfill(args: argparse.Namespace, targets: list[tuple[str, int]]) -
     which runs the partitions range by range (the assets' backfill policy)."""
     import dagster as dg
 
-    # Private API: what the UI's launch-backfill mutation does, without a webserver.
-    from dagster._core.execution.backfill import PartitionBackfill
-    from dagster._core.utils import make_new_backfill_id
-
     from footcast.assets import partitions
     from footcast.data import catalogue
     from footcast.pipelines import automation
+    from footcast.pipelines.dagster_private import PartitionBackfill, make_new_backfill_id
     from footcast.pipelines.definitions import defs
 
     keys = [catalogue.partition_key(league, season) for league, season in targets]
@@ -580,10 +577,11 @@ def _ingest_range(keys: list[str], raw_config: dict) -> list[dict]:
     fails, the partitions whose source failed get their error and the others run again
     without them; a failure no partition is named for is isolated by running one by one.
     """
-    # Private constants: execute_in_process takes a partition range only as these run tags.
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-
     from footcast.assets import partitions
+    from footcast.pipelines.dagster_private import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
 
     label = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
     count = f"{len(keys)} partitions" if len(keys) > 1 else "1 partition"

@@ -103,8 +103,7 @@ class ValidatedFreshnessConfig(dg.Config):
 
 def last_ingest_tick(now: datetime) -> datetime:
     """When the `current_season_ingest` schedule was last due, at or before ``now``."""
-    # (no public Dagster API for a cron's previous tick; this is what the scheduler uses)
-    from dagster._utils.schedules import get_latest_completed_cron_tick
+    from footcast.pipelines.dagster_private import get_latest_completed_cron_tick
 
     return get_latest_completed_cron_tick(INGEST_CRON, now, TIMEZONE)
 

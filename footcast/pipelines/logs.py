@@ -14,7 +14,8 @@ import logging
 import sys
 
 import dagster as dg
-from dagster._core.log_manager import get_log_record_metadata, has_log_record_metadata
+
+from footcast.pipelines.dagster_private import get_log_record_metadata, has_log_record_metadata
 
 
 class _AssetMessages(logging.Filter):
