@@ -66,27 +66,21 @@ def baseline(env: dict[str, str], leagues: list[str], seasons: list[int]) -> flo
     """The same work without Dagster, in one process: per league, fetch (archive) + parse +
     store each season, then validate and store all its seasons in one suite run, as a run does."""
     os.environ.update(env)
-    from footcast.adapters.http_client import HttpClient
+    from footcast.adapters.http.client import HttpClient
     from footcast.adapters.warehouse import raw_matches
     from footcast.pipelines.definitions import build_definitions
-    from footcast.services import sources, validation
+    from footcast.services import validation
+    from footcast.services.sources.registry import LeagueSources
 
     resources = build_definitions().resources
     warehouse = resources["warehouse"].process_config_and_initialize().get()
 
-    class Scraper:  # what FootballDataResource gives the sources, without a Dagster context
-        base_url = env["FOOTCAST_FOOTBALL_DATA_URL"]
-        http = HttpClient(warehouse)
-
-        def client(self):
-            return self.http
-
-    scraper = Scraper()
+    sources = LeagueSources(HttpClient(warehouse), env["FOOTCAST_FOOTBALL_DATA_URL"])
     validation.validate_and_store(warehouse, leagues[0], seasons[0])  # warm up Great Expectations
     started = time.perf_counter()
     for league in leagues:
         for season in seasons:
-            fetched = sources.fetch_results(league, season, scraper)
+            fetched = sources.fetch_results(league, season)
             warehouse.replace_partition(raw_matches, {"league": league, "season": season}, fetched.frame)
         validation.validate_and_store_many(warehouse, [(league, season) for season in seasons])
     return time.perf_counter() - started

@@ -102,9 +102,9 @@ def _synthetic_history(n_matches: int, seed: int = 0) -> pd.DataFrame:
 
 def simulated_history(n_matches: int) -> tuple[pd.DataFrame, str]:
     try:
-        from footcast.data import simulator
+        from footcast.data.simulator.partitions import simulate_history
 
-        return simulator.simulate_history(n_matches), "simulator.simulate_history"
+        return simulate_history(n_matches), "simulator.simulate_history"
     except (ImportError, AttributeError):
         return _synthetic_history(n_matches), "built-in synthetic generator"
 

@@ -1,4 +1,4 @@
-"""Benchmark of predictions in Redis (footcast.adapters.redis_store), against raw Redis baselines.
+"""Benchmark of predictions in Redis (footcast.adapters.redis), against raw Redis baselines.
 
 In one run, against one Redis server (default the local 127.0.0.1:6379; every key under a
 unique prefix, deleted at the end):
@@ -51,7 +51,9 @@ import numpy as np
 import pandas as pd
 import redis
 
-from footcast.adapters import redis_store
+from footcast.adapters.redaction import redact_url
+from footcast.adapters.redis.layout import LOOKUP_MATCH_SCRIPT
+from footcast.adapters.redis.store import PredictionStore, new_version
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
@@ -171,11 +173,11 @@ def delete_prefix(client: redis.Redis, pattern: str) -> int:
 
 
 def timed_publishes(
-    client: redis.Redis, store: redis_store.PredictionStore, batch: pd.DataFrame, publishes: int
+    client: redis.Redis, store: PredictionStore, batch: pd.DataFrame, publishes: int
 ) -> list[dict[str, object]]:
     runs = []
     for _ in range(publishes):
-        version = redis_store.new_version()
+        version = new_version()
         batch = batch.assign(publish_version=version)
         server_before, cpu_before = server_cpu_seconds(client), time.process_time()
         started = time.perf_counter()
@@ -251,7 +253,7 @@ def _throughput_worker(
     client = redis.Redis.from_url(
         url, decode_responses=True, socket_timeout=30, client_name=f"{prefix}-lookups"
     )
-    store = redis_store.PredictionStore(client, prefix=prefix)
+    store = PredictionStore(client, prefix=prefix)
     errors: list[int] = []
     warmed = threading.Barrier(threads)
 
@@ -363,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         if shutil.which(program) is None:
             print(f"{program} is not installed: it runs a named baseline of this benchmark", file=sys.stderr)
             return 2
-    where = redis_store.redact_url(args.url)
+    where = redact_url(args.url, bare_userinfo_is_secret=False)
     client = client_for(args.url)
     try:
         server = client.info("server")
@@ -379,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     options = {"chunk_size": args.chunk_size} if args.chunk_size else {}
-    store = redis_store.PredictionStore(client, prefix=prefix, **options)
+    store = PredictionStore(client, prefix=prefix, **options)
     figures: dict[str, object] = {"redis": server["redis_version"], "url": where, "load_average": load}
     commands: list[tuple[str, str]] = []
     try:
@@ -440,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         # alternating so that all see the same machine. redis-benchmark running the lookup script
         # itself (EVALSHA, C client) is the ceiling of any client of that script on this server.
         baseline = redis_benchmark_command(args.url, args.clients, args.baseline_requests, "HGETALL", key)
-        sha = client.script_load(redis_store.LOOKUP_MATCH_SCRIPT)
+        sha = client.script_load(LOOKUP_MATCH_SCRIPT)
         lua = redis_benchmark_command(
             args.url,
             args.clients,

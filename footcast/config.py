@@ -63,3 +63,60 @@ def now() -> datetime:
             ) from None
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return datetime.now(UTC)
+
+
+# -- automation: schedules, sensors and the runs they launch ------------------------------------
+# Read when the code location's definitions are built (``pipelines.definitions.build_definitions``).
+
+
+def schedule_timezone() -> str:
+    """The timezone the schedules' crons are read in (FOOTCAST_SCHEDULE_TIMEZONE)."""
+    return os.environ.get("FOOTCAST_SCHEDULE_TIMEZONE") or "Europe/London"
+
+
+def ingest_cron() -> str:
+    # Cron month field 1-5,8-12: football seasons run August to May; nothing to refresh in summer.
+    return os.environ.get("FOOTCAST_INGEST_CRON") or "0 6 * 1-5,8-12 *"
+
+
+def predictions_cron() -> str:
+    return os.environ.get("FOOTCAST_PREDICTIONS_CRON") or "45 6 * 1-5,8-12 *"
+
+
+def retrain_cron() -> str:
+    return os.environ.get("FOOTCAST_RETRAIN_CRON") or "0 4 * * 1"
+
+
+def freshness_cron() -> str:
+    return os.environ.get("FOOTCAST_FRESHNESS_CRON") or "20 * * * *"
+
+
+def fixtures_sensor_seconds() -> int:
+    """How often the fixtures sensor re-checks the fixtures at the source."""
+    return int(os.environ.get("FOOTCAST_FIXTURES_SENSOR_SECONDS") or 900)
+
+
+def automation_running() -> bool:
+    """Whether schedules and sensors run as soon as the code location loads (FOOTCAST_AUTOMATION=running)."""
+    return os.environ.get("FOOTCAST_AUTOMATION", "").lower() == "running"
+
+
+def run_execution() -> str:
+    """How automated runs execute their steps (FOOTCAST_RUN_EXECUTION): "in_process",
+    "multiprocess", or "" for the job's executor."""
+    mode = os.environ.get("FOOTCAST_RUN_EXECUTION", "")
+    if mode and mode not in ("in_process", "multiprocess"):
+        raise ValueError(f"FOOTCAST_RUN_EXECUTION must be in_process or multiprocess, got {mode!r}")
+    return mode
+
+
+def schedule_leagues() -> list[str] | None:
+    """League codes pinned for the daily ingest (FOOTCAST_SCHEDULE_LEAGUES, comma-separated);
+    None when it is not set."""
+    pinned = os.environ.get("FOOTCAST_SCHEDULE_LEAGUES", "")
+    return [code.strip() for code in pinned.split(",") if code.strip()] if pinned else None
+
+
+def mlflow_ui_url() -> str:
+    """Where the MLflow UI is reached, for links to runs (FOOTCAST_MLFLOW_UI_URL)."""
+    return os.environ.get("FOOTCAST_MLFLOW_UI_URL", "http://127.0.0.1:5000")

@@ -7,26 +7,12 @@ key prefix, removed afterwards, so reruns and parallel runs do not collide.
 from __future__ import annotations
 
 import os
-import uuid
+import shutil
 from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "football-data"
-
-
-def require_service(variable: str) -> str:
-    """The URL of a real service, or skip (locally) / fail (under CI) when it is not configured."""
-    url = os.environ.get(variable)
-    if url:
-        return url
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{variable} is not set: under CI the tests against real services must run")
-    pytest.skip(f"{variable} not set (the embedded-default variant of this test still runs)")
-
-
-def unique_name(stem: str) -> str:
-    return f"{stem}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+from tests.support import Site, require_service, unique_name
 
 
 @pytest.fixture
@@ -91,9 +77,28 @@ def redis_target(request, tmp_path):
 
 @pytest.fixture
 def redis_client(redis_target, tmp_path):
-    from footcast.adapters import redis_store
+    from footcast.adapters.redis.connection import connect
 
     url, _prefix = redis_target
-    client = redis_store.connect(url, tmp_path / "redis" / "test.rdb")
+    client = connect(url, tmp_path / "redis" / "test.rdb")
     yield client
     client.close()
+
+
+@pytest.fixture
+def site():
+    """football-data.co.uk on loopback (tests.support.Site), closed after the test."""
+    server = Site()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def redis_server_binary() -> str:
+    """The redis-server binary for tests that start their own server (skip, or fail under CI)."""
+    binary = shutil.which("redis-server")
+    if binary:
+        return binary
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("redis-server is not installed: under CI the Redis fault tests must run")
+    pytest.skip("redis-server binary not found (the fault tests start their own server)")

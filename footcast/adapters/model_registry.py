@@ -1,4 +1,9 @@
-"""Log a trained model to MLflow: parameters, metrics, data, plots, the model and its registry version."""
+"""The MLflow model registry and tracking server: the champion model, and logging a trained model
+(parameters, metrics, data, plots, the model and its registry version).
+
+Plain Python (no Dagster): ``assets.resources.MlflowResource`` is the Dagster handle that builds
+a :class:`ModelRegistry` from its configuration.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,85 @@ import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
 
-from footcast.assets.resources import MlflowResource
+from footcast import config
 from footcast.models import metrics, plots
-from footcast.models.features import MARKET_BASELINE_COLUMNS
+from footcast.models.features.columns import MARKET_BASELINE_COLUMNS
 from footcast.models.training import TrainedModel
+
+DEFAULT_EXPERIMENT = "footcast"
+DEFAULT_MODEL_NAME = "footcast-1x2"
+
+
+@dataclass
+class Champion:
+    version: str
+    run_id: str
+    params: dict[str, Any]
+    feature_columns: list[str]
+    feature_set_version: str
+    # training.train_model keyword arguments of its recipe (prior_columns, calibrate, ...).
+    recipe: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelRegistry:
+    """MLflow tracking and model registry at ``tracking_uri``: runs go to ``experiment_name``
+    (created with ``artifact_location``, default under FOOTCAST_HOME), models are versions of
+    ``registered_model_name``, the champion is its ``champion`` alias."""
+
+    tracking_uri: str
+    experiment_name: str = DEFAULT_EXPERIMENT
+    registered_model_name: str = DEFAULT_MODEL_NAME
+    artifact_location: str = ""
+
+    def client(self):
+        import mlflow
+
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        return mlflow.MlflowClient(self.tracking_uri, self.tracking_uri)
+
+    def experiment_id(self) -> str:
+        client = self.client()
+        experiment = client.get_experiment_by_name(self.experiment_name)
+        if experiment is not None:
+            return experiment.experiment_id
+        location = self.artifact_location or config.mlflow_artifact_root().as_uri()
+        return client.create_experiment(self.experiment_name, artifact_location=location)
+
+    def champion(self) -> Champion | None:
+        import mlflow
+
+        client = self.client()
+        try:
+            version = client.get_model_version_by_alias(self.registered_model_name, "champion")
+        except mlflow.exceptions.MlflowException:
+            return None
+        run = client.get_run(version.run_id)
+        params = json.loads(run.data.tags.get("footcast.xgb_params", "{}"))
+        features = json.loads(run.data.tags.get("footcast.feature_columns", "[]"))
+        return Champion(
+            version=str(version.version),
+            run_id=version.run_id,
+            params=params,
+            feature_columns=features,
+            feature_set_version=run.data.tags.get("footcast.feature_set_version", ""),
+            recipe=json.loads(run.data.tags.get("footcast.recipe", "{}")),
+        )
+
+    def set_champion(self, version: str) -> None:
+        self.client().set_registered_model_alias(self.registered_model_name, "champion", version)
+
+    def load_model(self, version: str):
+        import mlflow
+
+        self.client()
+        return mlflow.xgboost.load_model(f"models:/{self.registered_model_name}/{version}")
+
+    def run_url(self, run_id: str) -> str:
+        base = config.mlflow_ui_url()
+        return f"{base.rstrip('/')}/#/experiments/{self.experiment_id()}/runs/{run_id}"
+
 
 PLOTS = ("reliability.png", "feature_importance.png", "rps_by_season.png")
 
@@ -99,7 +179,7 @@ def make_plots(trained: TrainedModel, history: pd.DataFrame, folder: Path) -> di
 
 
 def log_training(
-    tracking: MlflowResource,
+    registry: ModelRegistry,
     trained: TrainedModel,
     feature_set_version: str,
     history: pd.DataFrame,
@@ -114,8 +194,8 @@ def log_training(
     ``LoggedModel.plots``: the plots' paths in the artifact store when it is a local folder."""
     import mlflow
 
-    tracking.client()
-    experiment_id = tracking.experiment_id()
+    registry.client()
+    experiment_id = registry.experiment_id()
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params({k: v for k, v in trained.params.items()})
         mlflow.log_params(
@@ -174,7 +254,7 @@ def log_training(
             )
         run_id = run.info.run_id
         artifacts = run.info.artifact_uri
-    version = _register(tracking, info, run_id)
+    version = _register(registry, info, run_id)
     stored = {}
     if artifacts.startswith("file:"):
         from urllib.parse import urlparse
@@ -182,23 +262,23 @@ def log_training(
 
         root = Path(url2pathname(urlparse(artifacts).path))
         stored = {name: root / "plots" / name for name in made}
-    return LoggedModel(run_id=run_id, version=version, url=tracking.run_url(run_id), plots=stored)
+    return LoggedModel(run_id=run_id, version=version, url=registry.run_url(run_id), plots=stored)
 
 
-def _register(tracking, info, run_id: str) -> str:
+def _register(registry: ModelRegistry, info, run_id: str) -> str:
     """Register the logged model as a new version of the registered model; its version number.
     (Through the client: `log_model(registered_model_name=...)` does the same but prints its
     progress to stderr, into the command line's output.)"""
     import mlflow
 
-    client = tracking.client()
+    client = registry.client()
     try:
-        client.create_registered_model(tracking.registered_model_name)
+        client.create_registered_model(registry.registered_model_name)
     except mlflow.exceptions.MlflowException as exc:
         if exc.error_code != "RESOURCE_ALREADY_EXISTS":
             raise
     version = client.create_model_version(
-        tracking.registered_model_name, source=info.model_uri, run_id=run_id, model_id=info.model_id
+        registry.registered_model_name, source=info.model_uri, run_id=run_id, model_id=info.model_id
     )
     return str(version.version)
 

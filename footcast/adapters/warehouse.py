@@ -124,7 +124,7 @@ backtests = sa.Table(
     sa.Index("ix_backtests_run", "run_id"),
 )
 
-# Every distinct version of a fetched URL's bytes (see pipelines/http_client.py). The newest
+# Every distinct version of a fetched URL's bytes (see adapters/http/archive.py). The newest
 # confirmed version of a URL is the row with the latest ``last_checked_at``; ``fetched_at`` is
 # when those exact bytes were first downloaded, and rows are never deleted, so a raw row's
 # (url, content_hash) lineage always resolves to its bytes.

@@ -4,6 +4,7 @@ recipes against the market, Elo and base rates, stored in the `backtests` table 
 import dagster as dg
 from pydantic import Field
 
+from footcast.adapters.model_registry import ModelRegistry
 from footcast.assets.resources import MlflowResource, WarehouseResource
 from footcast.assets.validated import validated_matches
 from footcast.data import catalogue
@@ -42,9 +43,7 @@ def backtests(
     warehouse: WarehouseResource,
     mlflow_tracking: MlflowResource,
 ) -> dg.MaterializeResult:
-    tracking = MlflowResource(
-        tracking_uri=mlflow_tracking.tracking_uri, experiment_name=evaluation.EXPERIMENT
-    )
+    tracking = ModelRegistry(tracking_uri=mlflow_tracking.tracking_uri, experiment_name=evaluation.EXPERIMENT)
     try:
         result = evaluation.evaluate(
             warehouse.get(),

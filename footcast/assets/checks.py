@@ -1,6 +1,6 @@
 """Dagster asset checks built from the suites: one check per suite and partition.
 
-The suites' expectations (``suites.CHECK_SPECS``) are grouped into four checks, each with the
+The suites' expectations (``expectations.CHECK_SPECS``) are grouped into four checks, each with the
 per-expectation counts and samples as metadata:
 
 - ``schema`` (blocking): required columns and types; the suite could be evaluated at all.
@@ -17,36 +17,37 @@ import json
 
 import dagster as dg
 
-from footcast.quality import suites
+from footcast.quality.expectations import BLOCKING, CHECK_SPECS, ROUTING_CHECKS, SCHEMA_CHECKS, WARNING
+from footcast.quality.validation import ValidationOutcome
 
 SUITE_CHECKS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "schema": (
-        suites.BLOCKING,
-        (*suites.SCHEMA_CHECKS, "suite_errors"),
+        BLOCKING,
+        (*SCHEMA_CHECKS, "suite_errors"),
         "required columns present with their types, and every expectation evaluated",
     ),
     "table": (
-        suites.BLOCKING,
+        BLOCKING,
         ("match_id_unique", "quarantine_share"),
         "match ids unique; quarantined share at most the configured maximum",
     ),
     "rows": (
-        suites.WARNING,
-        tuple(n for n in suites.ROUTING_CHECKS if n != "match_id_unique"),
+        WARNING,
+        tuple(n for n in ROUTING_CHECKS if n != "match_id_unique"),
         "row-level expectations (failing rows are routed to `quarantine` with the reasons)",
     ),
     "season": (
-        suites.WARNING,
+        WARNING,
         ("home_away_balance", "fixture_count"),
         "completed seasons: every team plays n_teams-1 home and n_teams-1 away matches",
     ),
 }
 # Samples of failing rows are kept for this many partitions of a run (the counts cover all).
 MAX_SAMPLED_PARTITIONS = 10
-_SEVERITY = {suites.BLOCKING: dg.AssetCheckSeverity.ERROR, suites.WARNING: dg.AssetCheckSeverity.WARN}
+_SEVERITY = {BLOCKING: dg.AssetCheckSeverity.ERROR, WARNING: dg.AssetCheckSeverity.WARN}
 
 _grouped = [name for _severity, names, _description in SUITE_CHECKS.values() for name in names]
-assert sorted(_grouped) == sorted(spec.name for spec in suites.CHECK_SPECS), "every expectation in one check"
+assert sorted(_grouped) == sorted(spec.name for spec in CHECK_SPECS), "every expectation in one check"
 
 
 def match_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
@@ -56,13 +57,13 @@ def match_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
             name=name,
             asset=asset,
             description=f"[{severity}] {description}",
-            blocking=severity == suites.BLOCKING,
+            blocking=severity == BLOCKING,
         )
         for name, (severity, _names, description) in SUITE_CHECKS.items()
     ]
 
 
-def check_results(outcomes: dict[str, suites.ValidationOutcome]) -> list[dg.AssetCheckResult]:
+def check_results(outcomes: dict[str, ValidationOutcome]) -> list[dg.AssetCheckResult]:
     """One result per check for the partitions of a run (keyed by partition): it passes only
     if it passes for every partition, and its metadata names the partitions that failed."""
     results = []

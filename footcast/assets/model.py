@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from footcast.adapters import model_registry as tracking
+from footcast.adapters.model_registry import log_training
 from footcast.assets.resources import MlflowResource, WarehouseResource
 from footcast.models import features as feature_builder
 from footcast.models import training, tuning
@@ -119,11 +119,12 @@ def model(
         **recipe.train_kwargs(),
     )
     new_rps = trained.validation_metrics["rps"]
-    champion = mlflow_tracking.champion()
+    registry = mlflow_tracking.registry()
+    champion = registry.champion()
     champion_rps = _champion_rps(frame, champion, config)
     promote, decision = promotion(new_rps, champion_rps, config.promotion_margin)
-    logged = tracking.log_training(
-        mlflow_tracking,
+    logged = log_training(
+        registry,
         trained,
         feature_builder.FEATURE_SET_VERSION,
         frame,
@@ -132,7 +133,7 @@ def model(
         recipe={**recipe.to_dict(), "tuning": tuned.to_dict() if tuned else None},
     )
     if promote:
-        mlflow_tracking.set_champion(logged.version)
+        registry.set_champion(logged.version)
     context.log.info(f"model version {logged.version}: {decision}")
     plots = {
         f"plot_{name.removesuffix('.png')}": dg.MetadataValue.path(str(path))

@@ -3,11 +3,10 @@
 import dagster as dg
 import pandas as pd
 
-from footcast.adapters import redis_store
+from footcast.adapters.redis.store import new_version
 from footcast.adapters.warehouse import predictions as predictions_table
 from footcast.assets.resources import MlflowResource, RedisResource, WarehouseResource
 from footcast.config import now as current_time
-from footcast.models import features as feature_builder
 from footcast.services import predicting
 
 
@@ -23,25 +22,16 @@ def predictions(
     warehouse: WarehouseResource,
     mlflow_tracking: MlflowResource,
 ) -> dg.MaterializeResult:
-    champion = mlflow_tracking.champion()
-    if champion is None:
-        raise dg.Failure("no champion model is registered in MLflow yet: materialize `model` first")
     store = warehouse.get()
-    frame = store.read_features()
-    classifier = mlflow_tracking.load_model(champion.version)
     # The version orders batches (the newest is published), so it takes the wall clock even
     # when FOOTCAST_NOW pins the predictions' as-of time (generated_at).
-    version = redis_store.new_version()
-    batch = predicting.score_fixtures(
-        frame,
-        classifier,
-        champion.feature_columns,
-        now=current_time(),
-        model_name=mlflow_tracking.registered_model_name,
-        model_version=champion.version,
-        feature_set_version=champion.feature_set_version or feature_builder.FEATURE_SET_VERSION,
-        publish_version=version,
-    )
+    version = new_version()
+    try:
+        champion, batch = predicting.champion_batch(
+            mlflow_tracking.registry(), store, now=current_time(), publish_version=version
+        )
+    except predicting.NoChampionError as exc:
+        raise dg.Failure(str(exc)) from exc
     with store.engine.begin() as conn:
         rows = store.replace_partition(predictions_table, {"publish_version": version}, batch, conn)
     context.log.info(f"batch {version}: {rows} predictions from model version {champion.version}")

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from footcast.adapters.http_client import FetchError
+from footcast.adapters.http.client import FetchError
 from footcast.adapters.warehouse import fixtures as fixtures_table
 from footcast.adapters.warehouse import matches as matches_table
 from footcast.adapters.warehouse import raw_matches as raw_table
@@ -10,7 +10,8 @@ from footcast.assets import partitions
 from footcast.assets.resources import FootballDataResource, WarehouseResource
 from footcast.data import catalogue
 from footcast.data.football_data import SourceFormatError
-from footcast.services import sources
+from footcast.services.sources.base import NoSuchSeasonError
+from footcast.services.sources.fixtures import upcoming_only
 
 SEASON_LEAGUE = partitions.season_league_partitions()
 # A backfill runs ranges of league-seasons per run: Dagster's run overhead is paid per run, and
@@ -29,7 +30,7 @@ class RawConfig(dg.Config):
 
 
 # Failures of one league-season's source; anything else (warehouse down, a bug) stops the run.
-SOURCE_ERRORS = (FetchError, SourceFormatError, sources.NoSuchSeasonError)
+SOURCE_ERRORS = (FetchError, SourceFormatError, NoSuchSeasonError)
 
 
 @dg.asset(
@@ -50,6 +51,7 @@ def raw_matches(
     football_data_source: FootballDataResource,
 ) -> dg.MaterializeResult:
     store = warehouse.get()
+    sources = football_data_source.sources()
     metadata: dict[str, dict] = {}
     failures: dict[str, str] = {}
     for key in context.partition_keys:
@@ -58,7 +60,6 @@ def raw_matches(
             fetched = sources.fetch_results(
                 league_code,
                 season,
-                football_data_source,
                 force=config.force,
                 # (distinct: a partition stored before duplicates were refused may hold some)
                 stored_matches=store.count(
@@ -107,8 +108,8 @@ def raw_fixtures(
         matches_table, columns=["match_id", "league", "season", "home_team", "away_team", "kickoff"]
     )
     leagues = sorted(played["league"].unique())
-    fetched = sources.fetch_fixtures(leagues, football_data_source)
-    upcoming = sources.upcoming_only(fetched.frame, played)
+    fetched = football_data_source.sources().fetch_fixtures(leagues)
+    upcoming = upcoming_only(fetched.frame, played)
     with store.engine.begin() as conn:
         rows = store.replace_partition(fixtures_table, {}, upcoming, conn)
     context.log.info(f"{rows} upcoming fixtures for {', '.join(leagues) or 'no leagues'}")

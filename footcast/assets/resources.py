@@ -1,22 +1,25 @@
-"""Dagster resources: thin, configurable handles on the warehouse, Redis and MLflow.
+"""Dagster resources: thin, configurable handles that build the adapters (warehouse, Redis,
+MLflow, the HTTP client and the league sources on it, the alert webhook).
 
 Each takes its address from the environment (``dagster.EnvVar`` when the variable is set, so
 the value never shows in the UI or logs) and falls back to the embedded default under
 FOOTCAST_HOME.
 """
 
-import dataclasses
 import os
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 from pydantic import PrivateAttr
 
 from footcast import config
-from footcast.adapters import redis_store
+from footcast.adapters.http.client import HttpClient
+from footcast.adapters.model_registry import DEFAULT_EXPERIMENT, DEFAULT_MODEL_NAME, ModelRegistry
+from footcast.adapters.redis.connection import open_store
+from footcast.adapters.redis.store import PredictionStore
 from footcast.adapters.warehouse import Warehouse
+from footcast.services.sources.registry import LeagueSources
 
 _warehouses: dict[tuple[str, str | None], Warehouse] = {}
 _warehouses_lock = threading.Lock()
@@ -56,11 +59,11 @@ class RedisResource(dg.ConfigurableResource):
     keep_versions: int = 3
     chunk_size: int = 2000
 
-    _store: redis_store.PredictionStore | None = PrivateAttr(default=None)
+    _store: PredictionStore | None = PrivateAttr(default=None)
 
-    def store(self) -> redis_store.PredictionStore:
+    def store(self) -> PredictionStore:
         if self._store is None:
-            self._store = redis_store.open_store(
+            self._store = open_store(
                 self.url or None,
                 config.embedded_redis_path(),
                 prefix=self.prefix,
@@ -70,74 +73,21 @@ class RedisResource(dg.ConfigurableResource):
         return self._store
 
 
-@dataclass
-class Champion:
-    version: str
-    run_id: str
-    params: dict[str, Any]
-    feature_columns: list[str]
-    feature_set_version: str
-    # training.train_model keyword arguments of its recipe (prior_columns, calibrate, ...).
-    recipe: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-
 class MlflowResource(dg.ConfigurableResource):
     """MLflow tracking and model registry (tracking URI from MLFLOW_TRACKING_URI)."""
 
     tracking_uri: str
-    experiment_name: str = "footcast"
-    registered_model_name: str = "footcast-1x2"
+    experiment_name: str = DEFAULT_EXPERIMENT
+    registered_model_name: str = DEFAULT_MODEL_NAME
     artifact_location: str = ""
 
-    def client(self):
-        import mlflow
-
-        mlflow.set_tracking_uri(self.tracking_uri)
-        mlflow.set_registry_uri(self.tracking_uri)
-        return mlflow.MlflowClient(self.tracking_uri, self.tracking_uri)
-
-    def experiment_id(self) -> str:
-        client = self.client()
-        experiment = client.get_experiment_by_name(self.experiment_name)
-        if experiment is not None:
-            return experiment.experiment_id
-        location = self.artifact_location or config.mlflow_artifact_root().as_uri()
-        return client.create_experiment(self.experiment_name, artifact_location=location)
-
-    def champion(self) -> Champion | None:
-        import json
-
-        import mlflow
-
-        client = self.client()
-        try:
-            version = client.get_model_version_by_alias(self.registered_model_name, "champion")
-        except mlflow.exceptions.MlflowException:
-            return None
-        run = client.get_run(version.run_id)
-        params = json.loads(run.data.tags.get("footcast.xgb_params", "{}"))
-        features = json.loads(run.data.tags.get("footcast.feature_columns", "[]"))
-        return Champion(
-            version=str(version.version),
-            run_id=version.run_id,
-            params=params,
-            feature_columns=features,
-            feature_set_version=run.data.tags.get("footcast.feature_set_version", ""),
-            recipe=json.loads(run.data.tags.get("footcast.recipe", "{}")),
+    def registry(self) -> ModelRegistry:
+        return ModelRegistry(
+            tracking_uri=self.tracking_uri,
+            experiment_name=self.experiment_name,
+            registered_model_name=self.registered_model_name,
+            artifact_location=self.artifact_location,
         )
-
-    def set_champion(self, version: str) -> None:
-        self.client().set_registered_model_alias(self.registered_model_name, "champion", version)
-
-    def load_model(self, version: str):
-        import mlflow
-
-        self.client()
-        return mlflow.xgboost.load_model(f"models:/{self.registered_model_name}/{version}")
-
-    def run_url(self, run_id: str) -> str:
-        base = os.environ.get("FOOTCAST_MLFLOW_UI_URL", "http://127.0.0.1:5000")
-        return f"{base.rstrip('/')}/#/experiments/{self.experiment_id()}/runs/{run_id}"
 
 
 class FootballDataResource(dg.ConfigurableResource):
@@ -152,11 +102,9 @@ class FootballDataResource(dg.ConfigurableResource):
     max_attempts: int = 4
     proxies: list[str] = []
 
-    _client: Any = PrivateAttr(default=None)
+    _client: HttpClient | None = PrivateAttr(default=None)
 
-    def client(self):
-        from footcast.adapters.http_client import HttpClient
-
+    def client(self) -> HttpClient:
         if self._client is None:
             self._client = HttpClient(
                 self.warehouse.get(),
@@ -167,6 +115,10 @@ class FootballDataResource(dg.ConfigurableResource):
                 proxies=self.proxies or None,
             )
         return self._client
+
+    def sources(self) -> LeagueSources:
+        """Every league's source, football-data.co.uk at ``base_url`` through this client."""
+        return LeagueSources(self.client(), self.base_url)
 
 
 class AlertWebhookResource(dg.ConfigurableResource):
@@ -180,8 +132,9 @@ class AlertWebhookResource(dg.ConfigurableResource):
 
     def notify(self, payload: dict[str, Any]) -> str:
         """ "sent", "not configured" or "failed: <cause>" (the cause never contains the URL)."""
+        from footcast.adapters.webhook import post_webhook
         from footcast.services import alerts
 
         if not self.url:
             return alerts.NOT_CONFIGURED
-        return alerts.post_webhook(self.url, payload, self.timeout_seconds)
+        return post_webhook(self.url, payload, self.timeout_seconds)

@@ -10,7 +10,8 @@ import os
 from dataclasses import dataclass
 
 from footcast import config
-from footcast.data import schema, simulator
+from footcast.data import schema
+from footcast.data.simulator.leagues import SIMULATED_LEAGUES
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ FOOTBALL_DATA_LEAGUES: dict[str, str] = {
 
 LEAGUES: dict[str, League] = {
     **{code: League(code, name, "football-data") for code, name in FOOTBALL_DATA_LEAGUES.items()},
-    **{code: League(code, spec.name, "simulator") for code, spec in simulator.SIMULATED_LEAGUES.items()},
+    **{code: League(code, spec.name, "simulator") for code, spec in SIMULATED_LEAGUES.items()},
 }
 
 FIRST_SEASON = 1993

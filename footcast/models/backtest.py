@@ -48,7 +48,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from footcast.models import metrics, training, tuning
-from footcast.models.features import (
+from footcast.models.features.columns import (
     ELO_BASELINE_COLUMNS,
     MARKET_BASELINE_COLUMNS,
     MODEL_FEATURES,

@@ -28,7 +28,7 @@ import xgboost as xgb
 from scipy.optimize import minimize_scalar
 
 from footcast.models import metrics
-from footcast.models.features import (
+from footcast.models.features.columns import (
     ELO_BASELINE_COLUMNS,
     MARKET_OPEN_COLUMNS,
     MODEL_FEATURES,

@@ -1,11 +1,17 @@
-"""The footcast code location: one Definitions object with every asset, check, job and resource."""
+"""The footcast code location: one Definitions object with every asset, check, job, schedule,
+sensor and resource.
+
+The settings (resource addresses, crons, timezone, intervals, default statuses) are read when
+:func:`build_definitions` runs, not when a module is imported.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from footcast import config
-from footcast.assets import backtests, features, model, predictions, raw, validated
+from footcast.assets import backtests, predictions
+from footcast.assets.freshness import validated_current_season_fresh_check
 from footcast.assets.resources import (
     AlertWebhookResource,
     FootballDataResource,
@@ -14,40 +20,7 @@ from footcast.assets.resources import (
     WarehouseResource,
     env_or,
 )
-from footcast.pipelines import automation, logs
-
-INGEST_ASSETS = [raw.raw_matches, validated.validated_matches]
-PREDICT_ASSETS = [
-    raw.raw_fixtures,
-    features.features,
-    model.model,
-    predictions.predictions,
-    predictions.published_predictions,
-]
-
-ingest_job = dg.define_asset_job(
-    "ingest",
-    # The freshness checks run on their own schedule, not once per ingested partition.
-    selection=dg.AssetSelection.assets(*INGEST_ASSETS) - dg.AssetSelection.checks(*automation.ASSET_CHECKS),
-    partitions_def=raw.SEASON_LEAGUE,
-    description="raw -> validated for one league-season partition",
-)
-publish_job = dg.define_asset_job(
-    "publish",
-    selection=dg.AssetSelection.assets(predictions.published_predictions),
-    description="re-publish a prediction batch from the warehouse to Redis (no recomputation)",
-)
-predict_job = dg.define_asset_job(
-    "predict",
-    selection=dg.AssetSelection.assets(*PREDICT_ASSETS),
-    description="fixtures -> features -> model -> predictions -> Redis",
-)
-evaluate_job = dg.define_asset_job(
-    "evaluate",
-    selection=dg.AssetSelection.assets(backtests.backtests),
-    description="walk-forward backtest of the model recipes against the market, Elo and base rates "
-    "(`footcast evaluate`; config: test_seasons, leagues, n_trials, seed)",
-)
+from footcast.pipelines import jobs, logs, schedules, sensors
 
 
 def resources() -> dict[str, dg.ConfigurableResource]:
@@ -74,11 +47,14 @@ def resources() -> dict[str, dg.ConfigurableResource]:
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[*INGEST_ASSETS, *PREDICT_ASSETS, backtests.backtests],
-        asset_checks=[predictions.predictions_fresh, *automation.ASSET_CHECKS],
-        jobs=[ingest_job, predict_job, publish_job, evaluate_job, *automation.JOBS],
-        schedules=automation.SCHEDULES,
-        sensors=automation.SENSORS,
+        assets=[*jobs.INGEST_ASSETS, *jobs.PREDICT_ASSETS, backtests.backtests],
+        asset_checks=[
+            predictions.predictions_fresh,
+            validated_current_season_fresh_check(schedules.last_ingest_tick),
+        ],
+        jobs=jobs.JOBS,
+        schedules=schedules.build_schedules(),
+        sensors=sensors.build_sensors(),
         resources=resources(),
         loggers=logs.LOGGERS,
     )

@@ -1,5 +1,6 @@
 """Run-failure alerts: what failed (job, assets, partition, error), kept in the warehouse's
-`run_failures` table and POSTed as JSON to a webhook when one is configured.
+`run_failures` table and POSTed as JSON to a webhook when one is configured
+(``adapters/webhook.py`` posts it).
 
 Plain Python (no Dagster): the run-failure sensor in ``pipelines/automation.py`` builds a
 ``RunFailure`` from the run and calls these.
@@ -7,18 +8,15 @@ Plain Python (no Dagster): the run-failure sensor in ``pipelines/automation.py``
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import httpx
 import pandas as pd
 
 from footcast.adapters.warehouse import Warehouse, run_failures
 
 NOT_CONFIGURED = "not configured"
-SENT = "sent"
 
 
 @dataclass(frozen=True)
@@ -43,40 +41,6 @@ class RunFailure:
             "error": self.error,
             "failed_at": self.failed_at.isoformat(),
         }
-
-
-def post_webhook(url: str, payload: dict[str, Any], timeout_seconds: float = 10.0) -> str:
-    """POST ``payload`` as JSON; returns "sent" or "failed: <cause>".
-
-    Webhook URLs carry their credentials (Slack/Teams tokens), so the cause names the HTTP
-    status or the exception type, never the URL (httpx's own messages include it).
-    """
-    hide = _HideUrl(url)
-    # httpx logs every request's URL at INFO.
-    logging.getLogger("httpx").addFilter(hide)
-    try:
-        response = httpx.post(url, json=payload, timeout=timeout_seconds)
-    except httpx.HTTPError as exc:
-        return f"failed: {type(exc).__name__}"
-    finally:
-        logging.getLogger("httpx").removeFilter(hide)
-    return SENT if response.is_success else f"failed: HTTP {response.status_code}"
-
-
-class _HideUrl(logging.Filter):
-    """Replaces a secret URL (as given, and as httpx normalises it) in log records."""
-
-    def __init__(self, url: str):
-        super().__init__()
-        self.forms = {url, str(httpx.URL(url))}
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(form in message for form in self.forms):
-            for form in self.forms:
-                message = message.replace(form, "<alert webhook>")
-            record.msg, record.args = message, ()
-        return True
 
 
 def record(warehouse: Warehouse, failure: RunFailure, alert: str) -> None:

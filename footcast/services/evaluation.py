@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,9 @@ import pandas as pd
 from footcast.adapters.warehouse import Warehouse, backtests, matches
 from footcast.models import backtest, plots, training, tuning
 from footcast.models import features as feature_builder
+
+if TYPE_CHECKING:
+    from footcast.adapters.model_registry import ModelRegistry
 
 DEFAULT_TRIALS = tuning.DEFAULT_TRIALS
 EXPERIMENT = "footcast-evaluate"
@@ -90,13 +94,13 @@ def evaluate(
     timeout_seconds: float | None = None,
     seed: int = 0,
     bootstrap_resamples: int = 2000,
-    tracking=None,
+    tracking: ModelRegistry | None = None,
     progress: Callable[[str], None] | None = None,
     frame: pd.DataFrame | None = None,
 ) -> Evaluation:
-    """Run the walk-forward backtest, store it in ``backtests`` and (with ``tracking``, an
-    ``MlflowResource``) log it to MLflow. ``frame``: features to use instead of building them
-    from the warehouse (tests)."""
+    """Run the walk-forward backtest, store it in ``backtests`` and (with ``tracking``, the
+    model registry of the evaluations' experiment) log it to MLflow. ``frame``: features to use
+    instead of building them from the warehouse (tests)."""
     import optuna
 
     # One progress line per test season instead of optuna's line per trial.
@@ -175,7 +179,7 @@ def rps_by_season(report: backtest.BacktestReport) -> pd.DataFrame:
     return frame.sort_index()[[p for p in backtest.PREDICTORS if p in frame.columns]]
 
 
-def log_evaluation(tracking, report: backtest.BacktestReport) -> tuple[str, str]:
+def log_evaluation(tracking: ModelRegistry, report: backtest.BacktestReport) -> tuple[str, str]:
     """One MLflow run: parameters, metrics ``<league>/<predictor>/<score>`` (RPS also by test
     season, as steps), the table (CSV), the report (JSON) and the RPS-by-season plot."""
     import mlflow
@@ -232,7 +236,7 @@ def log_evaluation(tracking, report: backtest.BacktestReport) -> tuple[str, str]
     return run_id, tracking.run_url(run_id)
 
 
-def recorded_report(tracking, mlflow_run_id: str) -> dict:
+def recorded_report(tracking: ModelRegistry, mlflow_run_id: str) -> dict:
     """The JSON report of an evaluation as its MLflow run recorded it (``to_json`` of it, but for
     ``rows_written``, which the run's materialization holds)."""
     import mlflow

@@ -1,4 +1,5 @@
-"""Score upcoming fixtures into a prediction batch, and read batches back from the warehouse."""
+"""Score upcoming fixtures into a prediction batch with the champion model, and read batches back
+from the warehouse."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ from datetime import datetime
 import pandas as pd
 import sqlalchemy as sa
 
+from footcast.adapters.model_registry import Champion, ModelRegistry
 from footcast.adapters.warehouse import Warehouse, predictions
 from footcast.data import schema
+from footcast.models import features as feature_builder
 from footcast.models import training
 
 ID_COLUMNS = list(schema.IDENTITY_COLUMNS)
+
+
+class NoChampionError(LookupError):
+    """No model carries the registry's champion alias yet."""
 
 
 def score_fixtures(
@@ -40,6 +47,29 @@ def score_fixtures(
     batch["generated_at"] = pd.Timestamp(now)
     batch["publish_version"] = publish_version
     return batch
+
+
+def champion_batch(
+    registry: ModelRegistry, warehouse: Warehouse, *, now: datetime, publish_version: str
+) -> tuple[Champion, pd.DataFrame]:
+    """The registry's champion and its batch of predictions for the warehouse's features (the
+    champion's own feature columns and feature set version)."""
+    champion = registry.champion()
+    if champion is None:
+        raise NoChampionError("no champion model is registered in MLflow yet: materialize `model` first")
+    frame = warehouse.read_features()
+    classifier = registry.load_model(champion.version)
+    batch = score_fixtures(
+        frame,
+        classifier,
+        champion.feature_columns,
+        now=now,
+        model_name=registry.registered_model_name,
+        model_version=champion.version,
+        feature_set_version=champion.feature_set_version or feature_builder.FEATURE_SET_VERSION,
+        publish_version=publish_version,
+    )
+    return champion, batch
 
 
 def latest_version(warehouse: Warehouse) -> str | None:

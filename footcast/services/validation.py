@@ -11,7 +11,7 @@ import pandas as pd
 from footcast import config
 from footcast.adapters.warehouse import Warehouse, matches, quarantine, raw_matches
 from footcast.data import catalogue, schema, teams
-from footcast.quality import suites
+from footcast.quality.validation import PartitionInput, ValidationOutcome, validate_partitions
 
 _COMPARED = [c for c in schema.MATCH_COLUMNS if c not in schema.LINEAGE_COLUMNS]
 
@@ -20,7 +20,7 @@ _COMPARED = [c for c in schema.MATCH_COLUMNS if c not in schema.LINEAGE_COLUMNS]
 class ValidationReport:
     league: str
     season: int
-    outcome: suites.ValidationOutcome
+    outcome: ValidationOutcome
     raw_rows: int
     written: bool
     changes: dict[str, Any] = field(default_factory=dict)
@@ -111,9 +111,9 @@ def validate_and_store_many(
     previous_by_partition = _read_partitions(warehouse, matches, targets)
     raws = [raw_by_partition[target].drop(columns="fetched_at") for target in targets]
     fetched = [raw_by_partition[target]["fetched_at"].max() for target in targets]
-    outcomes = suites.validate_partitions(
+    outcomes = validate_partitions(
         [
-            suites.PartitionInput(
+            PartitionInput(
                 raw,
                 league=league_code,
                 season=season,

@@ -1,0 +1,457 @@
+"""What the tests share: paths, the real services, the loopback servers and processes they start
+(the football-data site, an alert webhook, a redis-server, the Dagster daemon), the `footcast`
+command runner and the data builders more than one test module uses.
+
+Fixtures live in the conftest.py files; this module holds plain helpers, so a subprocess started
+by a test can import them too (``from tests.support import make_batch``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+# --- paths ------------------------------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+# The development copy of the real football-data files, next to the repository (never copied here).
+SHARED_DATA = REPO.parent / "shared" / "football-data"
+
+
+# --- the real services ------------------------------------------------------------------------------
+
+
+def require_service(variable: str) -> str:
+    """The URL of a real service, or skip (locally) / fail (under CI) when it is not configured."""
+    url = os.environ.get(variable)
+    if url:
+        return url
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{variable} is not set: under CI the tests against real services must run")
+    pytest.skip(f"{variable} not set (the embedded-default variant of this test still runs)")
+
+
+def unique_name(stem: str) -> str:
+    return f"{stem}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- football-data.co.uk on loopback ----------------------------------------------------------------
+
+GOOD_E0 = (
+    b"Div,Date,Time,HomeTeam,AwayTeam,FTHG,FTAG,FTR,HTHG,HTAG,HTR,B365H,B365D,B365A\r\n"
+    b"E0,16/08/2024,20:00,Man United,Fulham,1,0,H,0,0,D,1.60,4.20,5.25\r\n"
+    b"E0,17/08/2024,12:30,Ipswich,Liverpool,0,2,A,0,0,D,8.00,5.25,1.33\r\n"
+    b"E0,17/08/2024,15:00,Arsenal,Wolves,2,0,H,1,0,H,1.20,7.00,13.00\r\n"
+)
+
+
+class Site:
+    """football-data.co.uk on loopback: path -> (status, body); records every request path."""
+
+    def __init__(self):
+        self.routes: dict[str, tuple[int, bytes]] = {}
+        self.requests: list[str] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                site.requests.append(self.path)
+                status, body = site.routes.get(self.path, (404, b"not found"))
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class WebhookReceiver:
+    """An alert webhook on 127.0.0.1: records each POSTed JSON body, answers ``status``."""
+
+    def __init__(self, status: int = 204):
+        self.bodies: list[dict] = []
+        self.paths: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length", "0"))
+                receiver.paths.append(self.path)
+                receiver.bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # A token in the path, as Slack/Teams webhooks have: it must never be logged or stored.
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/T0KEN-s3cret"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# --- a real redis-server the test owns -----------------------------------------------------------
+
+
+class RedisServer:
+    """One redis-server process on 127.0.0.1:port with its files in ``directory``.
+
+    ``persistent=False`` is the brief's throwaway server (``--save "" --appendonly no``): a
+    restart loses everything. ``persistent=True`` adds an append-only file in ``directory``, so
+    the data survives a stop (SHUTDOWN flushes it) and a restart on the same port.
+    """
+
+    def __init__(self, binary: str, directory: Path, persistent: bool):
+        self.binary = binary
+        self.directory = directory
+        self.persistent = persistent
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        directory.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self) -> redis.Redis:
+        """A decoding client with short timeouts, as the tests' stores and readers use."""
+        return redis.Redis.from_url(
+            self.url, decode_responses=True, socket_connect_timeout=1, socket_timeout=5
+        )
+
+    def _admin_client(self) -> redis.Redis:
+        # No retries inside redis-py: a refused or dropped connection is the expected answer here.
+        return redis.Redis(
+            host="127.0.0.1",
+            port=self.port,
+            socket_connect_timeout=1,
+            socket_timeout=20,
+            retry=Retry(NoBackoff(), 0),
+        )
+
+    def start(self) -> None:
+        command = [
+            self.binary,
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "yes" if self.persistent else "no",
+            "--dir", str(self.directory),
+            "--logfile", str(self.directory / "redis.log"),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        probe = self._admin_client()
+        deadline = time.monotonic() + 15
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    log = (self.directory / "redis.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"redis-server exited with {self.process.returncode}:\n{log}")
+                try:
+                    if probe.ping() and probe.info("persistence")["loading"] == 0:
+                        return
+                except (redis.ConnectionError, redis.BusyLoadingError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server on port {self.port} did not come up")
+                time.sleep(0.02)
+        finally:
+            probe.close()
+
+    def stop(self) -> None:
+        """Shut the server down now (SHUTDOWN: a persistent server first flushes its append-only
+        file; a SIGTERM would wait for the next server cron tick, up to 100 ms later)."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            admin = self._admin_client()
+            try:
+                admin.shutdown(nosave=not self.persistent)
+            except redis.ConnectionError:
+                pass  # the server closes the connection as it exits
+            finally:
+                admin.close()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+# --- prediction batches whose every record says which version it belongs to -----------------------
+
+# Values that differ per version, so a record tells which version it came from and a mix of
+# two versions inside one record (or one index reply) is visible.
+P_HOME = {"A": 0.41, "B": 0.47, "C": 0.53}
+P_DRAW = 0.27
+N_TEAMS = 500
+N_LEAGUES = 20
+
+
+def make_batch(tag: str, n: int) -> pd.DataFrame:
+    """``n`` fixtures, same matches for every tag; the probabilities and model version differ."""
+    index = pd.RangeIndex(n)
+    p_home = P_HOME[tag]
+    p_away = 1 - p_home - P_DRAW
+    return pd.DataFrame(
+        {
+            "match_id": [f"m{i:06d}" for i in index],
+            "league": [f"L{i % N_LEAGUES:02d}" for i in index],
+            "season": 2026,
+            "kickoff": pd.Timestamp("2026-08-01 11:00", tz="UTC") + pd.to_timedelta(index * 10, unit="min"),
+            "home_team": [f"Team {i % N_TEAMS:03d}" for i in index],
+            "away_team": [f"Team {(i + 1 + i // N_TEAMS) % N_TEAMS:03d}" for i in index],
+            "p_home": p_home,
+            "p_draw": P_DRAW,
+            "p_away": p_away,
+            "fair_odds_home": 1 / p_home,
+            "fair_odds_draw": 1 / P_DRAW,
+            "fair_odds_away": 1 / p_away,
+            "model_name": "footcast-1x2",
+            "model_version": f"model-{tag}",
+            "feature_set_version": "fs-faults",
+            "generated_at": pd.Timestamp("2026-07-31", tz="UTC"),
+            "publish_version": tag,
+        }
+    )
+
+
+@dataclass
+class Expected:
+    """What a complete version of ``make_batch(_, n)`` holds, independent of the tag."""
+
+    n: int
+    rows: dict[str, dict] = field(default_factory=dict)
+    team: dict[str, list[str]] = field(default_factory=dict)
+    league_date: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, n: int) -> Expected:
+        from footcast.data import schema, teams
+
+        frame = make_batch("A", n)
+        frame["kickoff_text"] = [k.isoformat() for k in frame["kickoff"]]
+        frame["day"] = frame["kickoff"].dt.tz_convert(schema.UK).dt.strftime("%Y-%m-%d")
+        expected = cls(n)
+        key_of = {name: teams.team_key(name) for name in set(frame["home_team"]) | set(frame["away_team"])}
+        for row in frame.to_dict("records"):
+            match_id = row["match_id"]
+            expected.rows[match_id] = row
+            expected.team.setdefault(key_of[row["home_team"]], []).append(match_id)
+            expected.team.setdefault(key_of[row["away_team"]], []).append(match_id)
+            expected.league_date.setdefault((row["league"], row["day"]), []).append(match_id)
+        return expected
+
+    def record_problem(self, record: dict | None, match_id: str | None = None) -> str | None:
+        """Why ``record`` is not a complete record of one version (None when it is)."""
+        from footcast.adapters.redis.layout import PREDICTION_FIELDS
+
+        if record is None:
+            return f"{match_id}: missing"
+        if set(record) != set(PREDICTION_FIELDS):
+            return f"{record.get('match_id')}: fields {sorted(record)}"
+        tag = record["publish_version"]
+        if tag not in P_HOME:
+            return f"{record['match_id']}: unknown publish_version {tag!r}"
+        want = self.rows.get(record["match_id"])
+        if want is None or (match_id is not None and record["match_id"] != match_id):
+            return f"asked {match_id}, got {record['match_id']}"
+        p_home = P_HOME[tag]
+        checks = {
+            "p_home": record["p_home"] == p_home,
+            "p_away": record["p_away"] == 1 - p_home - P_DRAW,
+            "fair_odds_home": record["fair_odds_home"] == 1 / p_home,
+            "model_version": record["model_version"] == f"model-{tag}",
+            "teams": (record["home_team"], record["away_team"]) == (want["home_team"], want["away_team"]),
+            "league": record["league"] == want["league"],
+            "kickoff": record["kickoff"] == want["kickoff_text"],
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        return f"{record['match_id']} ({tag}): inconsistent {bad}" if bad else None
+
+    def index_problem(self, records: list[dict], want_ids: list[str]) -> tuple[str | None, str | None]:
+        """(version of the reply, why it is not one complete version's index reply)."""
+        tags = {r.get("publish_version") for r in records}
+        tag = next(iter(tags)) if len(tags) == 1 else None
+        if len(tags) > 1:
+            return None, f"one reply mixes versions {sorted(map(str, tags))}"
+        if [r.get("match_id") for r in records] != want_ids:
+            return tag, f"index reply has {len(records)} records, expected {len(want_ids)}"
+        for record in records:
+            problem = self.record_problem(record)
+            if problem:
+                return tag, problem
+        return tag, None
+
+
+# --- the Dagster daemon against the production instance template ----------------------------------
+
+
+def production_instance(dagster_home: Path, database_url: str) -> dict[str, str]:
+    """DAGSTER_HOME holding the production template, and its DAGSTER_PG_* settings for a database."""
+    import sqlalchemy as sa
+
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").write_bytes((REPO / "deploy" / "dagster.production.yaml").read_bytes())
+    url = sa.engine.make_url(database_url)
+    return {
+        "DAGSTER_PG_HOST": url.host or "127.0.0.1",
+        "DAGSTER_PG_PORT": str(url.port or 5432),
+        "DAGSTER_PG_USER": url.username or "postgres",
+        "DAGSTER_PG_PASSWORD": url.password or "",
+        "DAGSTER_PG_DB": url.database,
+    }
+
+
+class Daemon:
+    """`dagster-daemon run` on the repository's workspace, in its own process group."""
+
+    def __init__(self, log_path: Path):
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            ["dagster-daemon", "run", "-w", str(REPO / "workspace.yaml")],
+            cwd=REPO,
+            env=dict(os.environ),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self):
+        """SIGTERM the daemon's process group, then SIGKILL what is left of it: the code server
+        it started can outlive it for minutes, still evaluating sensors."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+        self._log.close()
+
+
+def _failure_text(instance, record) -> str:
+    from dagster import DagsterEventType
+
+    logs = instance.all_logs(record.dagster_run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+    messages = [str(entry.dagster_event.step_failure_data.error.to_string()) for entry in logs]
+    return "\n".join(messages)[-2000:] or "(no step failure)"
+
+
+def wait_for(daemon: Daemon, instance, what: str, predicate: Callable, timeout: float):
+    """Poll ``predicate`` until truthy; fail early on a failed run or a dead daemon."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        failed = instance.get_run_records(RunsFilter(statuses=[DagsterRunStatus.FAILURE]))
+        if failed:
+            pytest.fail(f"run {failed[0].dagster_run.job_name} failed:\n{_failure_text(instance, failed[0])}")
+        if daemon.process.poll() is not None:
+            pytest.fail(f"dagster-daemon exited while waiting for {what}:\n{daemon.log_tail()}")
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"timed out after {timeout:.0f}s waiting for {what}; daemon log:\n{daemon.log_tail()}"
+            )
+        time.sleep(1)
+
+
+# --- the `footcast` command -------------------------------------------------------------------------
+
+
+def footcast(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run `footcast ARGS` as a user would: a separate process with exactly ``env``."""
+    return subprocess.run(
+        [sys.executable, "-m", "footcast.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+# --- data builders ----------------------------------------------------------------------------------
+
+# One E0 results line (GOOD_E0's columns) per check of the validated layer that rejects it.
+BAD_ROWS = {
+    "goals_in_range": b"E0,24/08/2024,15:00,Fulham,Leicester,16,1,H,0,1,A,1.80,3.80,4.20\r\n",
+    "ftr_consistent": b"E0,24/08/2024,15:00,Bournemouth,Newcastle,0,1,H,0,0,D,2.90,3.50,2.40\r\n",
+    "odds_above_one": b"E0,24/08/2024,15:00,Wolves,Chelsea,2,6,A,2,2,D,0.90,4.00,1.75\r\n",
+    "home_away_distinct": b"E0,24/08/2024,15:00,Everton,Everton,0,0,D,0,0,D,2.00,3.00,4.00\r\n",
+    "teams_known": b"E0,24/08/2024,15:00,Gotham City,Arsenal,0,2,A,0,1,A,6.00,4.20,1.50\r\n",
+    "kickoff_in_season": b"E0,24/08/2023,15:00,Aston Villa,Brentford,1,1,D,0,0,D,2.00,3.40,3.60\r\n",
+}
+
+
+def rows(league: str, season: int, n: int, goals: int = 1) -> pd.DataFrame:
+    """``n`` conformed matches of one league-season, every one ending ``goals``-0."""
+    from footcast.data import schema
+
+    frame = pd.DataFrame(
+        {
+            "league": league,
+            "season": season,
+            "home_team": [f"Home {i}" for i in range(n)],
+            "away_team": [f"Away {i}" for i in range(n)],
+            "kickoff": pd.date_range(f"{season}-08-10 14:00", periods=n, freq="D", tz="UTC"),
+            "kickoff_time_known": True,
+            "fthg": goals,
+            "ftag": 0,
+            "ftr": "H",
+            "odds_b365_open_h": 1.9,
+        }
+    )
+    frame["match_id"] = [
+        schema.make_match_id(league, season, h, a)
+        for h, a in zip(frame["home_team"], frame["away_team"], strict=True)
+    ]
+    return schema.conform(frame)
