@@ -28,7 +28,7 @@ import pandas as pd
 
 from footcast.adapters.warehouse import Warehouse, backtests, matches
 from footcast.models import backtest, plots, training, tuning
-from footcast.models import features as feature_builder
+from footcast.models.features import builder as feature_builder
 
 if TYPE_CHECKING:
     from footcast.adapters.model_registry import ModelRegistry
