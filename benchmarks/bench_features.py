@@ -1,4 +1,4 @@
-"""Benchmark of the point-in-time feature builder (footcast.models.features.build_features).
+"""Benchmark of the point-in-time feature builder (footcast.models.features.builder.build_features).
 
 Builds the full feature set for
 - every football-data.co.uk file under ../shared/football-data (when present and the parser
@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from footcast.data import schema
-from footcast.models import features, ratings
+from footcast.models import ratings
+from footcast.models.features import builder, columns
 
 ROOT = Path(__file__).resolve().parents[1]
 FOOTBALL_DATA = ROOT.parent / "shared" / "football-data"
@@ -131,7 +132,7 @@ def naive_iterrows_elo(matches: pd.DataFrame) -> pd.DataFrame:
 # --- measurement -----------------------------------------------------------------------------------
 
 IMPLEMENTATIONS = {
-    "build_features (full set)": lambda m: features.build_features(m),
+    "build_features (full set)": lambda m: builder.build_features(m),
     "naive-iterrows-elo (baseline)": naive_iterrows_elo,
 }
 
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
     args = parser.parse_args(argv)
 
-    print(f"feature set {features.FEATURE_SET_VERSION}: {len(features.FEATURE_COLUMNS)} columns", flush=True)
+    print(f"feature set {columns.FEATURE_SET_VERSION}: {len(columns.FEATURE_COLUMNS)} columns", flush=True)
     if not args.no_real:
         started = time.perf_counter()
         real = real_history()

@@ -2,7 +2,7 @@
 
 Data: every E0 and D1 file of ../shared/football-data/mmz4281/*/ (football-data.co.uk, seasons
 1993/94 onwards), parsed with footcast.data.football_data.parse_results, features built with
-footcast.models.features.build_features.
+footcast.models.features.builder.build_features.
 
 1. Timing, on all of E0+D1 (validation season = the last season with results), for the two
    recipes of ``training``: the model (``MARKET_RECIPE``: MODEL_FEATURES, opening-market prior)
@@ -46,7 +46,8 @@ import optuna  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from footcast.data import football_data
-from footcast.models import backtest, features, training, tuning
+from footcast.models import backtest, training, tuning
+from footcast.models.features.builder import build_features
 
 ROOT = Path(__file__).resolve().parents[1]
 FOOTBALL_DATA = ROOT.parent / "shared" / "football-data" / "mmz4281"
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     matches = load_matches()
-    frame = features.build_features(matches)
+    frame = build_features(matches)
     print(
         f"E0+D1: {len(matches)} matches, seasons {matches['season'].min()}-{matches['season'].max()}; "
         f"parsed and features built in {time.perf_counter() - t0:.1f}s  "

@@ -8,7 +8,7 @@ from footcast.adapters.warehouse import fixtures as fixtures_table
 from footcast.adapters.warehouse import matches as matches_table
 from footcast.assets.resources import WarehouseResource
 from footcast.models.features import builder as feature_builder
-from footcast.models.features import columns as feature_columns
+from footcast.models.features.columns import FEATURE_COLUMNS, FEATURE_SET_VERSION
 
 
 @dg.asset(
@@ -24,18 +24,18 @@ def features(context: dg.AssetExecutionContext, warehouse: WarehouseResource) ->
     history = store.read_matches(matches_table)
     upcoming = store.read_matches(fixtures_table)
     frame = feature_builder.build_features(history, upcoming)
-    frame["feature_set_version"] = feature_columns.FEATURE_SET_VERSION
-    rows = store.replace_features(frame, feature_columns.FEATURE_COLUMNS)
+    frame["feature_set_version"] = FEATURE_SET_VERSION
+    rows = store.replace_features(frame, FEATURE_COLUMNS)
     seconds = time.perf_counter() - started
-    null_share = frame[list(feature_columns.FEATURE_COLUMNS)].isna().mean().round(4)
+    null_share = frame[list(FEATURE_COLUMNS)].isna().mean().round(4)
     context.log.info(f"{rows} feature rows ({len(upcoming)} fixtures) in {seconds:.1f}s")
     return dg.MaterializeResult(
         metadata={
             "rows": rows,
             "played_rows": int(frame["played"].sum()),
             "fixture_rows": int((~frame["played"].astype(bool)).sum()),
-            "columns": len(feature_columns.FEATURE_COLUMNS),
-            "feature_set_version": feature_columns.FEATURE_SET_VERSION,
+            "columns": len(FEATURE_COLUMNS),
+            "feature_set_version": FEATURE_SET_VERSION,
             "build_seconds": round(seconds, 2),
             "null_share": dg.MetadataValue.json(null_share.to_dict()),
         }

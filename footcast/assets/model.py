@@ -4,8 +4,8 @@ import dagster as dg
 
 from footcast.adapters.model_registry import log_training
 from footcast.assets.resources import MlflowResource, WarehouseResource
-from footcast.models.features import columns as feature_columns
 from footcast.models import training, tuning
+from footcast.models.features.columns import FEATURE_SET_VERSION
 
 
 class ModelConfig(dg.Config):
@@ -126,7 +126,7 @@ def model(
     logged = log_training(
         registry,
         trained,
-        feature_columns.FEATURE_SET_VERSION,
+        FEATURE_SET_VERSION,
         frame,
         extra_metrics={"champion_validation_rps": champion_rps} if champion_rps is not None else None,
         tags={"footcast.promotion_decision": decision, "footcast.promoted": promote},

@@ -156,6 +156,91 @@ def _decode(content: bytes, fail: Callable[[int | None, str], SourceFormatError]
     return text
 
 
+_Fail = Callable[[int | None, str], SourceFormatError]
+
+
+def _header_names(fields: list[str]) -> list[str]:
+    """Stripped header names without the trailing unnamed columns."""
+    names = [field.strip().lstrip("\ufeff").strip() for field in fields]
+    while names and not names[-1]:
+        names.pop()
+    return names
+
+
+def _fit_row(fields: list[str], width: int, line: int, fail: _Fail) -> list[str]:
+    """A data row cut or padded to the header's width: only empty fields may be cut."""
+    count = len(fields)
+    if count > width:
+        extra = [field for field in fields[width:] if field.strip()]
+        if extra:
+            raise fail(
+                line,
+                f"row has {count} fields but the header names {width} columns; "
+                f"values beyond the header: {extra[:3]!r}",
+            )
+        return fields[:width]
+    if count < width:
+        return fields + [""] * (width - count)  # missing trailing fields are empty
+    return fields
+
+
+@dataclass
+class _RawRows:
+    header: list[str]
+    header_line: int
+    rows: list[list[str]]
+    lengths: list[int]  # field count of each row as read, before fitting it to the header
+    lines: list[int]
+
+
+def _read_rows(text: str, fail: _Fail) -> _RawRows:
+    """The header and the data rows (blank and all-comma rows skipped), with their line numbers."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    raw: _RawRows | None = None
+    previous = 0
+    try:
+        for fields in reader:
+            start, previous = previous + 1, reader.line_num
+            if not any(field.strip() for field in fields):
+                continue  # blank or all-comma row: not data
+            if raw is None:
+                raw = _RawRows(_header_names(fields), start, [], [], [])
+                continue
+            raw.rows.append(_fit_row(fields, len(raw.header), start, fail))
+            raw.lengths.append(len(fields))
+            raw.lines.append(start)
+    except csv.Error as exc:
+        raise fail(previous + 1, f"malformed CSV: {exc}") from None
+    if raw is None:
+        raise fail(None, "empty body (no header, no rows)")
+    return raw
+
+
+def _header_positions(raw: _RawRows, required: Sequence[tuple[str, ...]], fail: _Fail) -> dict[str, int]:
+    """Header name -> first position; every required column (one of its names) must be there."""
+    positions: dict[str, int] = {}
+    for position, name in enumerate(raw.header):
+        if name:
+            positions.setdefault(name, position)
+    missing = [names for names in required if not any(n in positions for n in names)]
+    if missing:
+        wanted = ", ".join(" or ".join(names) for names in missing)
+        shown = ",".join(raw.header[:12]) + (",..." if len(raw.header) > 12 else "")
+        raise fail(raw.header_line, f"header lacks required column(s) {wanted} (header: {shown[:200]})")
+    return positions
+
+
+def _check_not_truncated(text: str, raw: _RawRows, fail: _Fail) -> None:
+    """A body cut mid-row: no final newline and a last row shorter than any other row."""
+    lengths, width = raw.lengths, len(raw.header)
+    if raw.rows and not text.endswith(("\n", "\r")) and lengths[-1] < width:
+        if len(lengths) == 1 or lengths[-1] < min(lengths[:-1]):
+            raise fail(
+                raw.lines[-1],
+                f"truncated file: the last row has {lengths[-1]} of {width} fields and no line end",
+            )
+
+
 def _read_table(
     content: bytes, source_url: str, partition: str | None, required: Sequence[tuple[str, ...]]
 ) -> _Table:
@@ -163,63 +248,10 @@ def _read_table(
         return SourceFormatError(source_url, line, cause, partition)
 
     text = _decode(content, fail)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] | None = None
-    header_line = 0
-    rows: list[list[str]] = []
-    lengths: list[int] = []
-    lines: list[int] = []
-    width = 0
-    previous = 0
-    try:
-        for fields in reader:
-            start, previous = previous + 1, reader.line_num
-            if not any(field.strip() for field in fields):
-                continue  # blank or all-comma row: not data
-            if header is None:
-                names = [field.strip().lstrip("\ufeff").strip() for field in fields]
-                while names and not names[-1]:
-                    names.pop()
-                header, header_line, width = names, start, len(names)
-                continue
-            count = len(fields)
-            if count > width:
-                extra = [field for field in fields[width:] if field.strip()]
-                if extra:
-                    raise fail(
-                        start,
-                        f"row has {count} fields but the header names {width} columns; "
-                        f"values beyond the header: {extra[:3]!r}",
-                    )
-                fields = fields[:width]
-            elif count < width:
-                fields = fields + [""] * (width - count)  # missing trailing fields are empty
-            rows.append(fields)
-            lengths.append(count)
-            lines.append(start)
-    except csv.Error as exc:
-        raise fail(previous + 1, f"malformed CSV: {exc}") from None
-    if header is None:
-        raise fail(None, "empty body (no header, no rows)")
-
-    positions: dict[str, int] = {}
-    for position, name in enumerate(header):
-        if name:
-            positions.setdefault(name, position)
-    missing = [names for names in required if not any(n in positions for n in names)]
-    if missing:
-        wanted = ", ".join(" or ".join(names) for names in missing)
-        shown = ",".join(header[:12]) + (",..." if len(header) > 12 else "")
-        raise fail(header_line, f"header lacks required column(s) {wanted} (header: {shown[:200]})")
-
-    # A body cut mid-row: no final newline and a last row shorter than any other row.
-    if rows and not text.endswith(("\n", "\r")) and lengths[-1] < width:
-        if len(lengths) == 1 or lengths[-1] < min(lengths[:-1]):
-            raise fail(
-                lines[-1],
-                f"truncated file: the last row has {lengths[-1]} of {width} fields and no line end",
-            )
-    return _Table(source_url, partition, header, header_line, positions, rows, lines)
+    raw = _read_rows(text, fail)
+    positions = _header_positions(raw, required, fail)
+    _check_not_truncated(text, raw, fail)
+    return _Table(source_url, partition, raw.header, raw.header_line, positions, raw.rows, raw.lines)
 
 
 # --- value parsing -------------------------------------------------------------------------

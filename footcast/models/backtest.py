@@ -287,6 +287,30 @@ def _search(recipe: training.Recipe) -> dict[str, Any]:
 # --- the backtest --------------------------------------------------------------------------------
 
 
+def _check_columns(
+    features: pd.DataFrame, feature_columns: list[str], no_market_feature_columns: list[str]
+) -> None:
+    needed = {"season", "league", "result", "played", "elo_diff"} | set(feature_columns)
+    needed |= set(no_market_feature_columns) | set(MARKET_BASELINE_COLUMNS) | set(ELO_BASELINE_COLUMNS)
+    missing = sorted(needed - set(features.columns))
+    if missing:
+        raise ValueError(f"walk_forward: features lack column(s) {', '.join(missing[:8])}")
+
+
+def _prediction_rows(test: pd.DataFrame, probs: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The test matches with every predictor's probabilities (NaN where a predictor has no
+    complete triple)."""
+    part = test[["match_id", "league", "season", "kickoff", "home_team", "away_team", "result"]].copy()
+    part = part.reset_index(drop=True)
+    for predictor, values in probs.items():
+        values = np.array(values, dtype=np.float64)  # a copy
+        incomplete = ~np.isfinite(values).all(axis=1)
+        values[incomplete] = np.nan
+        for j, column in enumerate(_columns(predictor)):
+            part[column] = values[:, j]
+    return part
+
+
 def walk_forward(
     features: pd.DataFrame,
     test_seasons: list[int],
@@ -342,11 +366,7 @@ def walk_forward(
     test_seasons = sorted({int(s) for s in test_seasons})
     if not test_seasons:
         raise ValueError("walk_forward: no test season given")
-    needed = {"season", "league", "result", "played", "elo_diff"} | set(feature_columns)
-    needed |= set(no_market_feature_columns) | set(MARKET_BASELINE_COLUMNS) | set(ELO_BASELINE_COLUMNS)
-    missing = sorted(needed - set(features.columns))
-    if missing:
-        raise ValueError(f"walk_forward: features lack column(s) {', '.join(missing[:8])}")
+    _check_columns(features, feature_columns, no_market_feature_columns)
     data = training.played(features)
     if leagues:
         data = data[data["league"].isin(list(leagues))]
@@ -408,15 +428,7 @@ def walk_forward(
             "elo_logit": _elo_logit(history, test),
             "base_rate": _base_rates(history, test),
         }
-        part = test[["match_id", "league", "season", "kickoff", "home_team", "away_team", "result"]].copy()
-        part = part.reset_index(drop=True)
-        for predictor, values in probs.items():
-            values = np.array(values, dtype=np.float64)  # a copy
-            incomplete = ~np.isfinite(values).all(axis=1)
-            values[incomplete] = np.nan
-            for j, column in enumerate(_columns(predictor)):
-                part[column] = values[:, j]
-        parts.append(part)
+        parts.append(_prediction_rows(test, probs))
         fits.append(
             SeasonFit(
                 test_season=season,

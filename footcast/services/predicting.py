@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from footcast.adapters.model_registry import Champion, ModelRegistry
 from footcast.adapters.warehouse import Warehouse, predictions
 from footcast.data import schema
-from footcast.models.features import columns as feature_columns
 from footcast.models import training
+from footcast.models.features.columns import FEATURE_SET_VERSION
 
 ID_COLUMNS = list(schema.IDENTITY_COLUMNS)
 
@@ -66,7 +66,7 @@ def champion_batch(
         now=now,
         model_name=registry.registered_model_name,
         model_version=champion.version,
-        feature_set_version=champion.feature_set_version or feature_columns.FEATURE_SET_VERSION,
+        feature_set_version=champion.feature_set_version or FEATURE_SET_VERSION,
         publish_version=publish_version,
     )
     return champion, batch

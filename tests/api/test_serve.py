@@ -483,6 +483,49 @@ def test_redis_restart_gives_503_then_recovers(redis_server_binary, tmp_path):
 # --- publishing while requests are in flight -------------------------------------------------------
 
 
+def _read_until_stopped(
+    url: str,
+    expected: Expected,
+    seed: int,
+    stop: threading.Event,
+    problems: list[str],
+    versions: Counter,
+    seen_lock: threading.Lock,
+) -> None:
+    """Random lookups by id, team and league-date until ``stop``: counts the version of each
+    answer in ``versions`` and adds why an answer is not one complete version to ``problems``."""
+    n = expected.n
+    team_key = next(iter(expected.team))
+    team_name = expected.rows[expected.team[team_key][0]]["home_team"]
+    (league, day), day_ids = next(iter(expected.league_date.items()))
+    rng = random.Random(seed)
+    with httpx.Client(base_url=url, timeout=10) as http:
+        while not stop.is_set():
+            kind = rng.randrange(3)
+            if kind == 0:
+                match_id = f"m{rng.randrange(n):06d}"
+                response = http.get(f"/predictions/{match_id}")
+            else:
+                params = {"team": team_name} if kind == 1 else {"league": league, "date": day}
+                response = http.get("/predictions", params={**params, "limit": 500})
+            if response.status_code != 200:
+                problems.append(f"{response.status_code}: {response.text[:200]}")
+                continue
+            body = response.json()
+            if kind == 0:
+                tag, problem = (
+                    body["data"]["publish_version"],
+                    expected.record_problem(body["data"], match_id),
+                )
+            else:
+                want = expected.team[team_key] if kind == 1 else day_ids
+                tag, problem = expected.index_problem(body["data"], want)
+            if problem or tag != body["meta"]["version"]:
+                problems.append(problem or f"meta version {body['meta']['version']} for records of {tag}")
+            with seen_lock:
+                versions[tag] += 1
+
+
 def test_version_swaps_under_load_give_complete_old_or_new_responses(published, tmp_path):
     url, _prefix, _store = published
     prefix = unique_name("footcast-serve-swap")
@@ -509,39 +552,14 @@ def test_version_swaps_under_load_give_complete_old_or_new_responses(published, 
             assert time.monotonic() < deadline, f"readers stalled: {versions}"
             time.sleep(0.01)
 
-    team_key = next(iter(expected.team))
-    team_name = expected.rows[expected.team[team_key][0]]["home_team"]
-    (league, day), day_ids = next(iter(expected.league_date.items()))
-
-    def read(seed: int) -> None:
-        rng = random.Random(seed)
-        with httpx.Client(base_url=server.url, timeout=10) as http:
-            while not stop.is_set():
-                kind = rng.randrange(3)
-                if kind == 0:
-                    match_id = f"m{rng.randrange(n):06d}"
-                    response = http.get(f"/predictions/{match_id}")
-                else:
-                    params = {"team": team_name} if kind == 1 else {"league": league, "date": day}
-                    response = http.get("/predictions", params={**params, "limit": 500})
-                if response.status_code != 200:
-                    problems.append(f"{response.status_code}: {response.text[:200]}")
-                    continue
-                body = response.json()
-                if kind == 0:
-                    tag, problem = (
-                        body["data"]["publish_version"],
-                        expected.record_problem(body["data"], match_id),
-                    )
-                else:
-                    want = expected.team[team_key] if kind == 1 else day_ids
-                    tag, problem = expected.index_problem(body["data"], want)
-                if problem or tag != body["meta"]["version"]:
-                    problems.append(problem or f"meta version {body['meta']['version']} for records of {tag}")
-                with seen_lock:
-                    versions[tag] += 1
-
-    readers = [threading.Thread(target=read, args=(seed,), daemon=True) for seed in range(4)]
+    readers = [
+        threading.Thread(
+            target=_read_until_stopped,
+            args=(server.url, expected, seed, stop, problems, versions, seen_lock),
+            daemon=True,
+        )
+        for seed in range(4)
+    ]
     try:
         for thread in readers:
             thread.start()

@@ -15,9 +15,10 @@ import pytest
 
 from footcast.adapters.warehouse import Warehouse, backtests, fixtures, matches
 from footcast.adapters.warehouse import predictions as predictions_table
-from footcast.data import simulator
+from footcast.data.simulator.partitions import simulate_partition
 from footcast.models import backtest, metrics, training
-from footcast.models import features as feature_builder
+from footcast.models.features import builder as feature_builder
+from footcast.models.features.columns import MODEL_FEATURES
 from footcast.services import evaluation
 from tests.support import footcast, require_service, unique_name
 
@@ -28,10 +29,10 @@ def fill(store: Warehouse, seasons=range(2021, 2025), leagues=("SIM1",), upcomin
     """Simulated validated matches (and fixtures of ``upcoming_season`` after NOW) in ``store``."""
     for league in leagues:
         for season in seasons:
-            played, _ = simulator.simulate_partition(league, season)
+            played, _ = simulate_partition(league, season)
             store.replace_partition(matches, {"league": league, "season": season}, played)
         if upcoming_season is not None:
-            played, upcoming = simulator.simulate_partition(league, upcoming_season, as_of=pd.Timestamp(NOW))
+            played, upcoming = simulate_partition(league, upcoming_season, as_of=pd.Timestamp(NOW))
             store.replace_partition(matches, {"league": league, "season": upcoming_season}, played)
             store.replace_partition(fixtures, {"league": league}, upcoming)
 
@@ -144,7 +145,7 @@ def test_test_season_leaks_into_no_fit_and_no_earlier_feature(tmp_path):
     first = evaluation.evaluate(store, [2024], n_trials=2, bootstrap_resamples=100)
 
     # Every result of the test season turned around (home and away goals swapped).
-    played, _ = simulator.simulate_partition("SIM1", 2024)
+    played, _ = simulate_partition("SIM1", 2024)
     swapped = played.assign(
         fthg=played["ftag"], ftag=played["fthg"], hthg=played["htag"], htag=played["hthg"]
     )
@@ -169,7 +170,7 @@ def test_test_season_leaks_into_no_fit_and_no_earlier_feature(tmp_path):
         assert a.tuning[model]["best_rps"] == b.tuning[model]["best_rps"]
     # Test matches whose features did not move (nothing of the season played before them) get
     # exactly the same probabilities: the fitted models are the same.
-    columns = list(feature_builder.MODEL_FEATURES)
+    columns = list(MODEL_FEATURES)
     same_inputs = (
         before.loc[~earlier, columns].fillna(-1).to_numpy()
         == after.loc[~earlier, columns].fillna(-1).to_numpy()
@@ -297,7 +298,7 @@ def test_tuning_keeps_the_recipes_parameters_unless_a_trial_is_clearly_better():
     from footcast.models import tuning
 
     frame = feature_builder.build_features(
-        pd.concat([simulator.simulate_partition("SIM1", season)[0] for season in (2022, 2023, 2024)])
+        pd.concat([simulate_partition("SIM1", season)[0] for season in (2022, 2023, 2024)])
     )
     recipe = training.MARKET_RECIPE
     args = dict(n_trials=4, timeout_seconds=None, storage=None, seed=1, max_rounds=80, n_jobs=1)

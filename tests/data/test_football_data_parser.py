@@ -504,52 +504,76 @@ def _manifest_date(text: str) -> date:
     return datetime.strptime(text, "%d/%m/%y" if len(text) == 8 else "%d/%m/%Y").date()
 
 
+# The manifest's bookmaker codes -> the canonical odds columns they fill.
+ODDS_COLUMN_OF_BOOK = {
+    "B365": "b365_open",
+    "B365C": "b365_close",
+    "PS": "ps_open",
+    "PSC": "ps_close",
+    "BbAv": "avg_open",
+    "Avg": "avg_open",
+    "AvgC": "avg_close",
+    "BbMx": "max_open",
+    "Max": "max_open",
+    "MaxC": "max_close",
+}
+
+
+def _row_problems(entry: dict[str, str], content: bytes, frame: pd.DataFrame) -> list[str]:
+    """Where one parsed file disagrees with its manifest entry on rows, lines, nulls and ids."""
+    name = entry["file"]
+    problems = []
+    if len(frame) != int(entry["rows"]):
+        problems.append(f"{name}: {len(frame)} rows, manifest says {entry['rows']}")
+    if frame.source_line.tolist() != _data_lines(content):
+        problems.append(f"{name}: parsed lines differ from the file's data lines")
+    required = ["match_id", "league", "season", "kickoff", "kickoff_time_known", "home_team", "away_team"]
+    nulls = frame[[*required, "fthg", "ftag", "ftr", "source_line"]].isna().sum()
+    if nulls.any():
+        problems.append(f"{name}: nulls {nulls[nulls > 0].to_dict()}")
+    if frame.match_id.duplicated().any():
+        problems.append(f"{name}: duplicate match_id")
+    return problems
+
+
+def _date_problems(entry: dict[str, str], frame: pd.DataFrame) -> list[str]:
+    """Where one parsed file disagrees with its manifest entry on times and dates, or leaves its season."""
+    name = entry["file"]
+    problems = []
+    if not (frame.kickoff_time_known == (entry["has_time_col"] == "1")).all():
+        problems.append(f"{name}: kickoff_time_known disagrees with the Time column")
+    local = frame.kickoff.dt.tz_convert(schema.UK).dt.date
+    first, last = _manifest_date(entry["first_date"]), _manifest_date(entry["last_date"])
+    if (local.iloc[0], local.iloc[-1], local.min(), local.max()) != (first, last, first, last):
+        problems.append(f"{name}: dates {local.min()}..{local.max()}, manifest {first}..{last}")
+    start, end = schema.season_window(int(frame.season.iloc[0]))
+    outside = frame[(frame.kickoff < start) | (frame.kickoff >= end)]
+    if name == COVID_EXTENSION[0]:
+        outside = outside[(outside.kickoff < COVID_EXTENSION[1]) | (outside.kickoff >= COVID_EXTENSION[2])]
+    if len(outside):
+        problems.append(f"{name}: {len(outside)} kickoffs outside the season window")
+    return problems
+
+
+def _odds_problems(entry: dict[str, str], frame: pd.DataFrame) -> list[str]:
+    """Where one parsed file's odds columns hold fewer or more prices than the manifest counts."""
+    problems = []
+    for group in entry["odds_groups"].split():
+        book, count, _total = re.fullmatch(r"(\w+)\((\d+)/(\d+)\)", group).groups()
+        column = ODDS_COLUMN_OF_BOOK[book]
+        counts = [int(frame[f"odds_{column}_{o}"].notna().sum()) for o in "hda"]
+        if counts != [int(count)] * 3:
+            problems.append(f"{entry['file']}: {group} but odds_{column} has {counts} prices")
+    return problems
+
+
 def test_real_files_parse_completely(real_files):
     assert len(real_files) == 65
     problems = []
     for entry, content, frame in real_files:
-        name = entry["file"]
-        if len(frame) != int(entry["rows"]):
-            problems.append(f"{name}: {len(frame)} rows, manifest says {entry['rows']}")
-        if frame.source_line.tolist() != _data_lines(content):
-            problems.append(f"{name}: parsed lines differ from the file's data lines")
-        required = ["match_id", "league", "season", "kickoff", "kickoff_time_known", "home_team", "away_team"]
-        nulls = frame[[*required, "fthg", "ftag", "ftr", "source_line"]].isna().sum()
-        if nulls.any():
-            problems.append(f"{name}: nulls {nulls[nulls > 0].to_dict()}")
-        if frame.match_id.duplicated().any():
-            problems.append(f"{name}: duplicate match_id")
-        if not (frame.kickoff_time_known == (entry["has_time_col"] == "1")).all():
-            problems.append(f"{name}: kickoff_time_known disagrees with the Time column")
-        local = frame.kickoff.dt.tz_convert(schema.UK).dt.date
-        first, last = _manifest_date(entry["first_date"]), _manifest_date(entry["last_date"])
-        if (local.iloc[0], local.iloc[-1], local.min(), local.max()) != (first, last, first, last):
-            problems.append(f"{name}: dates {local.min()}..{local.max()}, manifest {first}..{last}")
-        start, end = schema.season_window(int(frame.season.iloc[0]))
-        outside = frame[(frame.kickoff < start) | (frame.kickoff >= end)]
-        if name == COVID_EXTENSION[0]:
-            outside = outside[
-                (outside.kickoff < COVID_EXTENSION[1]) | (outside.kickoff >= COVID_EXTENSION[2])
-            ]
-        if len(outside):
-            problems.append(f"{name}: {len(outside)} kickoffs outside the season window")
-        for group in entry["odds_groups"].split():
-            book, count, _total = re.fullmatch(r"(\w+)\((\d+)/(\d+)\)", group).groups()
-            column = {
-                "B365": "b365_open",
-                "B365C": "b365_close",
-                "PS": "ps_open",
-                "PSC": "ps_close",
-                "BbAv": "avg_open",
-                "Avg": "avg_open",
-                "AvgC": "avg_close",
-                "BbMx": "max_open",
-                "Max": "max_open",
-                "MaxC": "max_close",
-            }[book]
-            counts = [int(frame[f"odds_{column}_{o}"].notna().sum()) for o in "hda"]
-            if counts != [int(count)] * 3:
-                problems.append(f"{name}: {group} but odds_{column} has {counts} prices")
+        problems += _row_problems(entry, content, frame)
+        problems += _date_problems(entry, frame)
+        problems += _odds_problems(entry, frame)
     assert not problems, "\n".join(problems)
     assert_canonical(real_files[-1][2])
 

@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from footcast.data import schema, simulator
-from footcast.data.simulator import FIRST_SEASON, SIMULATED_LEAGUES, simulate_history, simulate_partition
+from footcast.data import schema
+from footcast.data.simulator.leagues import FIRST_SEASON, SIMULATED_LEAGUES, simulated_league
+from footcast.data.simulator.odds import SIMULATED_BOOKS
+from footcast.data.simulator.partitions import HISTORY_LAST_SEASON, simulate_history, simulate_partition
 
 KICKOFF_TIMES = {"12:30", "15:00", "17:30", "19:45", "20:00"}
 
@@ -94,7 +96,7 @@ def test_league_registry():
     assert first.n_teams == second.n_teams == 20
     assert first.partner == "SIM2" and second.partner == "SIM1"
     assert FIRST_SEASON == 1993
-    extra = simulator.simulated_league("SIM7")
+    extra = simulated_league("SIM7")
     assert (extra.tier, extra.partner) == (1, "SIM8")
     assert extra.country != first.country
     for bad in ("E0", "SIM0", "SIM", "SIM01", "sim1"):
@@ -122,7 +124,7 @@ def test_deterministic_within_and_across_processes():
     # (no dependence on caches, on the order partitions are built in, or on hash seeds).
     code = (
         "from datetime import datetime, UTC\n"
-        "from footcast.data.simulator import simulate_partition\n"
+        "from footcast.data.simulator.partitions import simulate_partition\n"
         "p, u = simulate_partition('SIM2', 2024, as_of=datetime(2024, 12, 1, tzinfo=UTC), seed=7)\n"
         "print(p['content_hash'].iloc[0], u['content_hash'].iloc[0],\n"
         "      p['fthg'].sum(), p['odds_ps_close_h'].sum())\n"
@@ -173,7 +175,7 @@ def test_partition_shape_and_canonical_form():
     assert frame["kickoff_time_known"].all()
     # Other books of the canonical schema are not quoted by the simulator.
     assert frame["odds_wh_close_h"].isna().all()
-    for book in simulator.SIMULATED_BOOKS:
+    for book in SIMULATED_BOOKS:
         assert frame[[c for c in schema.ODDS_COLUMNS if c.startswith(f"odds_{book}_")]].notna().all().all()
     # A different season has a different digest and source_url.
     other = _season("SIM1", 2023)
@@ -319,7 +321,7 @@ def test_constraints_hold(league: str):
             for stat in ("corners", "fouls", "yellow", "red"):
                 assert (frame[f"{side}_{stat}"] >= 0).all()
 
-        quoted = [c for c in schema.ODDS_COLUMNS if c.split("_")[1] in simulator.SIMULATED_BOOKS]
+        quoted = [c for c in schema.ODDS_COLUMNS if c.split("_")[1] in SIMULATED_BOOKS]
         assert (frame[quoted] > 1.01).all().all()
         for timing in schema.ODDS_TIMINGS:
             for outcome in schema.OUTCOMES:
@@ -357,7 +359,7 @@ def test_simulate_history_size_and_uniqueness():
     assert history["match_id"].is_unique
     # 79 league-seasons, at most 64 (two tiers x 32 seasons) per country: two countries.
     assert set(history["league"]) == {"SIM1", "SIM2", "SIM3", "SIM4"}
-    assert history["season"].max() == simulator.HISTORY_LAST_SEASON
+    assert history["season"].max() == HISTORY_LAST_SEASON
     assert history["kickoff"].is_monotonic_increasing
     ordered = history.sort_values(["kickoff", "match_id"], kind="stable").reset_index(drop=True)
     pd.testing.assert_frame_equal(history, ordered)

@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from footcast.data import schema
-from footcast.models import features as F
 from footcast.models import ratings as R
+from footcast.models.features import columns as F
+from footcast.models.features.builder import build_features
 from tests.support import SHARED_DATA
 
 KEYS = ["match_id", "league", "season", "kickoff", "home_team", "away_team"]
@@ -54,6 +55,61 @@ def make_matches(*args, **kwargs) -> pd.DataFrame:
     return _make_matches(*args, **kwargs).copy()
 
 
+def _random_match(
+    rng: np.random.Generator, league: str, season: int, home: str, away: str, kickoff, shots_known: bool
+) -> dict:
+    """One played match: a Poisson score, statistics when ``shots_known`` (mostly), and each
+    bookmaker's opening and closing prices (a quarter of them missing)."""
+    fthg, ftag = (int(x) for x in rng.poisson([1.5, 1.1]))
+    hthg, htag = int(rng.integers(0, fthg + 1)), int(rng.integers(0, ftag + 1))
+    row = {
+        "match_id": schema.make_match_id(league, season, home, away),
+        "league": league,
+        "season": season,
+        "kickoff": kickoff,
+        "kickoff_time_known": bool(rng.random() < 0.8),
+        "home_team": home,
+        "away_team": away,
+        "fthg": fthg,
+        "ftag": ftag,
+        "ftr": "H" if fthg > ftag else ("D" if fthg == ftag else "A"),
+        "hthg": hthg,
+        "htag": htag,
+        "htr": "H" if hthg > htag else ("D" if hthg == htag else "A"),
+        "source": "test",
+    }
+    if shots_known and rng.random() < 0.9:
+        row["home_shots"] = int(rng.integers(3, 25))
+        row["away_shots"] = int(rng.integers(2, 20))
+        row["home_shots_on_target"] = int(rng.integers(0, row["home_shots"] + 1))
+        row["away_shots_on_target"] = int(rng.integers(0, row["away_shots"] + 1))
+        row["home_corners"] = int(rng.integers(0, 12))
+    for book in ("b365", "ps", "avg", "max"):
+        for timing in ("open", "close"):
+            if rng.random() < 0.25:
+                continue
+            fair = rng.dirichlet([4.5, 2.8, 3.0])
+            prices = 1.0 / (fair * (1.0 + rng.uniform(-0.01, 0.09)))
+            for outcome, price in zip(schema.OUTCOMES, prices, strict=True):
+                row[f"odds_{book}_{timing}_{outcome}"] = round(max(float(price), 1.01), 2)
+    return row
+
+
+def _next_season_members(
+    rng: np.random.Generator, members: dict[str, list[str]], leagues: list[str], spare: list[str]
+) -> None:
+    """Promotion/relegation: the last team of league k swaps with the first of league k+1, one
+    team of the last league is replaced by a team never seen before; then each league is shuffled."""
+    for upper, lower in zip(leagues, leagues[1:], strict=False):
+        down, up = members[upper][-1], members[lower][0]
+        members[upper] = [up, *members[upper][:-1]]
+        members[lower] = [*members[lower][1:], down]
+    if spare:
+        members[leagues[-1]] = [*members[leagues[-1]][:-1], spare.pop(0)]
+    for lg in leagues:
+        members[lg] = list(rng.permutation(members[lg]))
+
+
 @functools.lru_cache(maxsize=256)
 def _make_matches(
     seed: int,
@@ -84,49 +140,8 @@ def _make_matches(
                 for home, away in pairs:
                     hour, minute = slots[int(rng.integers(0, len(slots)))]
                     kickoff = day + timedelta(hours=hour, minutes=minute)
-                    fthg, ftag = (int(x) for x in rng.poisson([1.5, 1.1]))
-                    hthg, htag = int(rng.integers(0, fthg + 1)), int(rng.integers(0, ftag + 1))
-                    row = {
-                        "match_id": schema.make_match_id(lg, season, home, away),
-                        "league": lg,
-                        "season": season,
-                        "kickoff": kickoff,
-                        "kickoff_time_known": bool(rng.random() < 0.8),
-                        "home_team": home,
-                        "away_team": away,
-                        "fthg": fthg,
-                        "ftag": ftag,
-                        "ftr": "H" if fthg > ftag else ("D" if fthg == ftag else "A"),
-                        "hthg": hthg,
-                        "htag": htag,
-                        "htr": "H" if hthg > htag else ("D" if hthg == htag else "A"),
-                        "source": "test",
-                    }
-                    if shots_known and rng.random() < 0.9:
-                        row["home_shots"] = int(rng.integers(3, 25))
-                        row["away_shots"] = int(rng.integers(2, 20))
-                        row["home_shots_on_target"] = int(rng.integers(0, row["home_shots"] + 1))
-                        row["away_shots_on_target"] = int(rng.integers(0, row["away_shots"] + 1))
-                        row["home_corners"] = int(rng.integers(0, 12))
-                    for book in ("b365", "ps", "avg", "max"):
-                        for timing in ("open", "close"):
-                            if rng.random() < 0.25:
-                                continue
-                            fair = rng.dirichlet([4.5, 2.8, 3.0])
-                            prices = 1.0 / (fair * (1.0 + rng.uniform(-0.01, 0.09)))
-                            for outcome, price in zip(schema.OUTCOMES, prices, strict=True):
-                                row[f"odds_{book}_{timing}_{outcome}"] = round(max(float(price), 1.01), 2)
-                    rows.append(row)
-        # promotion/relegation: the last team of league k swaps with the first of league k+1,
-        # one team of the last league is replaced by a team never seen before
-        for upper, lower in zip(leagues, leagues[1:], strict=False):
-            down, up = members[upper][-1], members[lower][0]
-            members[upper] = [up, *members[upper][:-1]]
-            members[lower] = [*members[lower][1:], down]
-        if spare:
-            members[leagues[-1]] = [*members[leagues[-1]][:-1], spare.pop(0)]
-        for lg in leagues:
-            members[lg] = list(rng.permutation(members[lg]))
+                    rows.append(_random_match(rng, lg, season, home, away, kickoff, shots_known))
+        _next_season_members(rng, members, leagues, spare)
     return schema.conform(pd.DataFrame(rows), schema.MATCH_COLUMNS)
 
 
@@ -172,7 +187,7 @@ def test_feature_column_sets():
 def test_output_shape_dtypes_and_order():
     matches = make_matches(1)
     fixtures = as_fixtures(make_matches(1, first_season=2003, n_seasons=1, rounds_per_season=1))
-    out = F.build_features(matches, fixtures)
+    out = build_features(matches, fixtures)
     assert list(out.columns) == list(F.OUTPUT_KEY_COLUMNS) + list(F.FEATURE_COLUMNS)
     assert len(out) == len(matches) + len(fixtures)
     assert out["played"].dtype == bool
@@ -190,16 +205,16 @@ def test_output_shape_dtypes_and_order():
 
 
 def test_empty_inputs():
-    out = F.build_features(schema.empty_frame(), None)
+    out = build_features(schema.empty_frame(), None)
     assert len(out) == 0
     assert list(out.columns) == list(F.OUTPUT_KEY_COLUMNS) + list(F.FEATURE_COLUMNS)
-    only_fixtures = F.build_features(schema.empty_frame(), as_fixtures(make_matches(2, rounds_per_season=1)))
+    only_fixtures = build_features(schema.empty_frame(), as_fixtures(make_matches(2, rounds_per_season=1)))
     assert not only_fixtures["played"].any()
     assert (only_fixtures["elo_home"] == R.ELO_INIT).all()
 
 
 def test_first_match_of_a_team_is_defined():
-    out = F.build_features(make_matches(3))
+    out = build_features(make_matches(3))
     first = out.iloc[0]
     never_nan = F.ELO_COLUMNS + F.PI_COLUMNS + F.GOALS_MODEL_COLUMNS + F.LEAGUE_COLUMNS
     never_nan += ("home_season_played", "home_table_pos", "market_open_available", "market_close_available")
@@ -224,7 +239,7 @@ def test_first_match_of_a_team_is_defined():
 
 
 def test_nan_only_where_documented():
-    out = F.build_features(make_matches(9, n_seasons=4), as_fixtures(make_matches(10, first_season=2004)))
+    out = build_features(make_matches(9, n_seasons=4), as_fixtures(make_matches(10, first_season=2004)))
     may_be_nan = ("_rest_days", "_season_ppg", "_season_gdpg", "_promoted", "_p_home", "_p_draw", "_p_away")
     for column in F.FEATURE_COLUMNS:
         if out[column].isna().any():
@@ -236,17 +251,17 @@ def test_nan_only_where_documented():
 def test_bad_input_is_rejected():
     matches = make_matches(4)
     with pytest.raises(ValueError, match="duplicate"):
-        F.build_features(pd.concat([matches, matches.iloc[:1]], ignore_index=True))
+        build_features(pd.concat([matches, matches.iloc[:1]], ignore_index=True))
     broken = matches.copy()
     broken.loc[3, "home_team"] = pd.NA
     with pytest.raises(ValueError, match="home_team"):
-        F.build_features(broken)
+        build_features(broken)
 
 
 def test_fixture_already_played_is_dropped():
     matches = make_matches(5)
     fixtures = as_fixtures(matches.iloc[-3:])
-    out = F.build_features(matches, fixtures)
+    out = build_features(matches, fixtures)
     assert len(out) == len(matches) and out["played"].all()
 
 
@@ -309,8 +324,8 @@ NON_MARKET = [c for c in F.FEATURE_COLUMNS if not c.startswith("market_")]
 def test_leakage_changing_the_future_changes_no_earlier_feature(seed, where, exact, mutation):
     matches = make_matches(seed)
     cut = _cut(matches, where, exact)
-    base = F.build_features(matches)
-    changed = F.build_features(_mutate_from(matches, cut, mutation))
+    base = build_features(matches)
+    changed = build_features(_mutate_from(matches, cut, mutation))
     assert_same_rows(_before(base, cut), _before(changed, cut))
     # rows kicking off exactly at T do not see results at T either (simultaneous matches);
     # only their market features, computed from their own (changed) prices, may differ
@@ -354,8 +369,8 @@ def test_leakage_deleting_or_adding_future_matches_changes_no_earlier_feature(
     edited = edited.drop(index=upcoming.index)
     fixtures = as_fixtures(upcoming)
 
-    base = F.build_features(matches)
-    changed = F.build_features(edited, fixtures)
+    base = build_features(matches)
+    changed = build_features(edited, fixtures)
     assert_same_rows(_before(base, cut), _before(changed, cut))
     at_t = _at(changed, cut)
     kept_at_t = by_id(_at(base, cut)).reindex(at_t["match_id"]).dropna(subset=["match_id"])
@@ -367,8 +382,8 @@ def test_leakage_deleting_or_adding_future_matches_changes_no_earlier_feature(
 def test_input_row_order_does_not_matter(seed, permutation):
     matches = make_matches(seed)
     fixtures = as_fixtures(make_matches(seed + 1, first_season=2003, n_seasons=1, rounds_per_season=2))
-    base = F.build_features(matches, fixtures)
-    shuffled = F.build_features(
+    base = build_features(matches, fixtures)
+    shuffled = build_features(
         matches.sample(frac=1.0, random_state=permutation),
         fixtures.sample(frac=1.0, random_state=permutation),
     )
@@ -391,14 +406,14 @@ def test_train_serve_equality_last_matchday(seed):
     matches = _single_kickoff_last_matchday(make_matches(seed))
     last = matches["kickoff"] == matches["kickoff"].max()
     assert last.sum() >= 2
-    history = F.build_features(matches)
-    served = F.build_features(matches[~last], as_fixtures(matches[last]))
+    history = build_features(matches)
+    served = build_features(matches[~last], as_fixtures(matches[last]))
     ids = matches.loc[last, "match_id"]
     left, right = by_id(history).loc[ids], by_id(served).loc[ids]
     assert left["played"].all() and not right["played"].any()
     assert_same_rows(left, right, KEYS + list(F.FEATURE_COLUMNS))
     # fixtures published without closing prices: every model feature is still identical
-    served_open = F.build_features(matches[~last], as_fixtures(matches[last], keep_close=False))
+    served_open = build_features(matches[~last], as_fixtures(matches[last], keep_close=False))
     right = by_id(served_open).loc[ids]
     assert_same_rows(left, right, KEYS + list(F.MODEL_FEATURES))
     assert (right["market_close_available"] == 0.0).all()
@@ -412,8 +427,8 @@ def test_train_serve_equality_from_any_time(seed, where):
     matches = make_matches(seed)
     cut = _cut(matches, where, exact=True)
     late = matches["kickoff"] >= cut
-    history = F.build_features(matches)
-    served = F.build_features(matches[~late], as_fixtures(matches[late]))
+    history = build_features(matches)
+    served = build_features(matches[~late], as_fixtures(matches[late]))
     ids = matches.loc[matches["kickoff"] == cut, "match_id"]
     assert_same_rows(by_id(history).loc[ids], by_id(served).loc[ids], KEYS + list(F.FEATURE_COLUMNS))
     assert_same_rows(_before(history, cut), _before(served, cut))
@@ -425,7 +440,7 @@ def test_simultaneous_matches_do_not_see_each_other():
     # everything on the first day kicks off together: all of them are first matches
     day = matches["kickoff"] < first_kickoff + pd.Timedelta(days=1)
     matches.loc[day, "kickoff"] = first_kickoff
-    out = F.build_features(matches)
+    out = build_features(matches)
     group = out[out["kickoff"] == first_kickoff]
     assert len(group) > 1
     assert (group["elo_home"] == R.ELO_INIT).all() and group["home_rest_days"].isna().all()
@@ -464,7 +479,7 @@ def test_elo_update_is_zero_sum_with_home_advantage():
     assert R.elo_goal_multiplier(0) == 1.0 and R.elo_goal_multiplier(-2) == 1.5
     assert R.elo_goal_multiplier(3) == 14 / 8 and R.elo_goal_multiplier(5) > R.elo_goal_multiplier(4)
 
-    out = F.build_features(
+    out = build_features(
         _frame(
             [
                 ("E0", 2000, "2000-08-12 14:00", "A", "B", 3, 0),
@@ -503,7 +518,7 @@ def test_elo_season_regression_and_newcomers():
         ("E0", 2001, "2001-08-18 15:00", "A", "C", 1, 1),
         ("E0", 2001, "2001-08-25 15:00", "N", "D", 1, 1),
     ]
-    out = F.build_features(_frame(rows))
+    out = build_features(_frame(rows))
     d = R.elo_update(1500.0, 1500.0, 4, 0)
     ratings_2000 = {"A": 1500.0 + d, "B": 1500.0 - d, "C": 1500.0, "D": 1500.0}
     # A's first match of 2001: regressed 20% toward the mean of the other E0 teams
@@ -523,7 +538,7 @@ def test_ratings_carry_across_leagues():
         ("E1", 2000, "2001-03-03 15:00", "A", "B", 5, 0),
         ("E0", 2001, "2001-08-18 15:00", "A", "C", 0, 0),
     ]
-    out = F.build_features(_frame(rows))
+    out = build_features(_frame(rows))
     assert out.loc[1, "elo_home"] > 1500.0
     assert out.loc[1, "pi_home_home"] > 0.0
     assert out.loc[1, "home_rest_days"] == pytest.approx(168.0)
@@ -555,7 +570,7 @@ def test_pi_rating_update_matches_the_papers_formulas_by_hand():
 
 
 def test_pi_ratings_in_features():
-    out = F.build_features(
+    out = build_features(
         _frame(
             [
                 ("E0", 2000, "2000-08-12 14:00", "A", "B", 2, 0),
@@ -593,7 +608,7 @@ def test_goals_model_learns_from_goals():
         ("E0", 2000, "2000-08-12 14:00", "C", "A", 0, 3),
         ("E0", 2000, "2000-08-19 14:00", "A", "C", 0, 0),
     ]
-    out = F.build_features(_frame(rows))
+    out = build_features(_frame(rows))
     assert out.loc[2, "xg_home_model"] > out.loc[0, "xg_home_model"]  # A scores a lot
     assert out.loc[2, "xg_away_model"] < out.loc[0, "xg_away_model"]  # and concedes little
     assert out.loc[2, "goals_p_home"] > out.loc[0, "goals_p_home"]
@@ -646,7 +661,7 @@ def test_market_features_book_preference_and_flags():
     frame.loc[0, ["odds_max_close_h", "odds_max_close_d", "odds_max_close_a"]] = [2.3, 3.9, 4.2]
     frame.loc[1, ["odds_avg_close_h", "odds_avg_close_d", "odds_avg_close_a"]] = [1.5, 4.0, 7.0]
     frame.loc[1, ["odds_ps_open_h", "odds_ps_open_d"]] = [1.5, 4.0]  # incomplete triple
-    out = by_id(F.build_features(frame))
+    out = by_id(build_features(frame))
     first, second = out.loc[frame.loc[0, "match_id"]], out.loc[frame.loc[1, "match_id"]]
     expected, _ = R.remove_margin_shin(np.array([[2.1, 3.5, 3.8]]))  # ps before b365
     np.testing.assert_array_equal(
@@ -727,7 +742,7 @@ def _reference_team_features(matches: pd.DataFrame) -> pd.DataFrame:
 def test_schedule_table_and_form_match_a_naive_reference(seed):
     matches = make_matches(seed, n_leagues=2, teams_per_league=5, n_seasons=3, rounds_per_season=5)
     reference = _reference_team_features(matches)
-    out = F.build_features(matches)
+    out = build_features(matches)
     columns = [c for c in reference.columns if c != "match_id"]
     assert set(columns) <= set(F.FEATURE_COLUMNS)
     got = by_id(out).loc[reference["match_id"], columns].reset_index(drop=True)
@@ -743,8 +758,8 @@ def test_same_team_twice_at_one_kickoff_is_deterministic():
     ]
     frame = _frame(rows)
     frame.loc[3, "match_id"] = "second-meeting"
-    out = F.build_features(frame)
-    again = F.build_features(frame.iloc[::-1])
+    out = build_features(frame)
+    again = build_features(frame.iloc[::-1])
     assert_same_rows(out, again)
     group = out[out["kickoff"] == pd.Timestamp("2000-08-19 14:00", tz="UTC")]
     assert (group.loc[group["home_team"] == "A", "home_rest_days"] == 7.0).all()
@@ -787,7 +802,7 @@ def real_matches():
 
 
 def test_real_data_features(real_matches):
-    out = F.build_features(real_matches)
+    out = build_features(real_matches)
     assert len(out) == len(real_matches)
     core = F.ELO_COLUMNS + F.PI_COLUMNS + F.GOALS_MODEL_COLUMNS
     assert not out[list(core)].isna().any().any()
@@ -812,9 +827,9 @@ def test_real_data_features(real_matches):
 
 def test_real_data_leakage(real_matches):
     cut = pd.Timestamp("2013-01-01", tz="UTC")
-    base = F.build_features(real_matches)
-    changed = F.build_features(_mutate_from(real_matches, cut, seed=5))
+    base = build_features(real_matches)
+    changed = build_features(_mutate_from(real_matches, cut, seed=5))
     assert_same_rows(_before(base, cut), _before(changed, cut))
     late = real_matches["kickoff"] >= cut
-    served = F.build_features(real_matches[~late], as_fixtures(real_matches[late], keep_close=False))
+    served = build_features(real_matches[~late], as_fixtures(real_matches[late], keep_close=False))
     assert_same_rows(_before(base, cut), _before(served, cut))

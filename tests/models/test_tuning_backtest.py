@@ -9,8 +9,10 @@ import optuna
 import pytest
 import xgboost as xgb
 
-from footcast.data import simulator
-from footcast.models import backtest, features, training, tuning
+from footcast.data.simulator.partitions import simulate_history
+from footcast.models import backtest, training, tuning
+from footcast.models.features import columns as features
+from footcast.models.features.builder import build_features
 
 FAST = {"n_estimators": 40, "max_depth": 2, "learning_rate": 0.1}
 
@@ -20,7 +22,7 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 @pytest.fixture(scope="module")
 def frame():
     """Two simulated leagues, seasons 2021-2024 (about 3000 matches), with market prices."""
-    return features.build_features(simulator.simulate_history(3000, seed=1))
+    return build_features(simulate_history(3000, seed=1))
 
 
 def _tune(frame, **kwargs):

@@ -53,7 +53,8 @@ def test_a_submitted_backfill_runs_in_the_daemon_beside_the_daily_schedule(postg
     from dagster import DagsterRunStatus, RunsFilter
 
     from footcast.adapters.warehouse import matches, raw_matches
-    from footcast.data import catalogue, simulator
+    from footcast.data import catalogue
+    from footcast.data.simulator.partitions import simulate_partition
     from footcast.pipelines.dagster_private import BulkActionStatus
     from footcast.pipelines.definitions import build_definitions
 
@@ -107,7 +108,7 @@ def test_a_submitted_backfill_runs_in_the_daemon_beside_the_daily_schedule(postg
 
     warehouse = defs.resources["warehouse"].process_config_and_initialize().get()
     for season in SEASONS:
-        played, _upcoming = simulator.simulate_partition(LEAGUE, season, as_of=pd_now())
+        played, _upcoming = simulate_partition(LEAGUE, season, as_of=pd_now())
         where = {"league": LEAGUE, "season": season}
         for table in (raw_matches, matches):
             stored = warehouse.read(table, where, columns=["match_id"])["match_id"]
