@@ -351,9 +351,7 @@ def test_every_real_file_passes_the_raw_steps_season_file_checks():
         start, end = schema.season_window(season)
         assert frame["kickoff"].between(start, end, inclusive="left").all(), path
         key = f"{path.stem}|{schema.season_key(season)}"
-        check_season_file(
-            frame, season=season, url=str(path), partition=key, stored_matches=len(frame)
-        )
+        check_season_file(frame, season=season, url=str(path), partition=key, stored_matches=len(frame))
         with pytest.raises(ValueError, match="fewer matches than stored"):
             check_season_file(
                 frame, season=season, url=str(path), partition=key, stored_matches=len(frame) + 1

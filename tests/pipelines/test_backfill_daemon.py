@@ -80,7 +80,7 @@ def test_a_submitted_backfill_runs_in_the_daemon_beside_the_daily_schedule(postg
             # Meanwhile the daily schedule's run of the current season, as its tick requests it.
             resources = {"warehouse": defs.resources["warehouse"]}
             with dg.build_schedule_context(instance=instance, resources=resources) as context:
-                (request,) = defs.get_schedule_def("current_season_ingest")(context)
+                (request,) = defs.resolve_schedule_def("current_season_ingest")(context)
             assert request.partition_key == catalogue.partition_key(LEAGUE, SEASONS[-1])
             scheduled = defs.resolve_job_def("ingest").execute_in_process(
                 instance=instance,

@@ -90,9 +90,9 @@ def test_a_failed_run_is_recorded_and_posted_to_the_webhook(
         resources=defs.resources,
     ).for_run_failure()
     with sensor_context as context, caplog.at_level("DEBUG"):
-        defs.get_sensor_def("run_failure_alerts")(context)
+        defs.resolve_sensor_def("run_failure_alerts")(context)
         # Evaluating the same failure again (a retried sensor tick) keeps one row per run.
-        defs.get_sensor_def("run_failure_alerts")(context)
+        defs.resolve_sensor_def("run_failure_alerts")(context)
 
     warehouse = defs.resources["warehouse"].process_config_and_initialize().get()
     [row] = warehouse.read(run_failures).to_dict("records")
@@ -132,19 +132,19 @@ def test_the_ingest_schedule_requests_the_current_season_of_each_scheduled_leagu
     with dg.build_schedule_context(
         resources=defs.resources, repository_def=defs.get_repository_def()
     ) as context:
-        skipped = defs.get_schedule_def("current_season_ingest").evaluate_tick(context)
+        skipped = defs.resolve_schedule_def("current_season_ingest").evaluate_tick(context)
     assert not skipped.run_requests and "backfill" in skipped.skip_message
 
     monkeypatch.setenv("FOOTCAST_SCHEDULE_LEAGUES", "E0, SIM1")
     with dg.build_schedule_context(
         resources=defs.resources, repository_def=defs.get_repository_def()
     ) as context:
-        result = defs.get_schedule_def("current_season_ingest").evaluate_tick(context)
+        result = defs.resolve_schedule_def("current_season_ingest").evaluate_tick(context)
     keys = [request.partition_key for request in result.run_requests]
     assert keys == [str(catalogue.partition_key("E0", 2026)), str(catalogue.partition_key("SIM1", 2026))]
     ingest = defs.resolve_job_def("ingest")
     assert all(ingest.partitions_def.has_partition_key(key) for key in keys)
-    assert defs.get_schedule_def("current_season_ingest").execution_timezone == "Europe/London"
+    assert defs.resolve_schedule_def("current_season_ingest").execution_timezone == "Europe/London"
 
 
 def test_the_current_season_freshness_check_names_the_stale_partitions(footcast_home, monkeypatch):
