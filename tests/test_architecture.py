@@ -59,7 +59,11 @@ def test_the_import_contract_holds():
 @pytest.mark.parametrize(
     ("module", "wrong_import", "broken"),
     [
-        ("data/schema.py", "from footcast.cli import main", "footcast.data is not allowed to import footcast.cli"),
+        (
+            "data/schema.py",
+            "from footcast.cli import main",
+            "footcast.data is not allowed to import footcast.cli",
+        ),
         ("models/metrics.py", "import dagster", "footcast.models is not allowed to import dagster"),
         ("quality/__init__.py", "from footcast.models import metrics", "footcast.quality"),
     ],

@@ -66,7 +66,9 @@ def _assets(graph) -> dict:
             "pools": sorted(node.pools or []),
             "checks": sorted(check.name for check in node.check_keys),
             "resources": sorted(node.assets_def.required_resource_keys),
-            "automation_condition": None if condition is None else condition.get_label() or type(condition).__name__,
+            "automation_condition": None
+            if condition is None
+            else condition.get_label() or type(condition).__name__,
         }
     return assets
 
@@ -90,7 +92,9 @@ def _jobs(repository) -> dict:
         layer = job.asset_layer
         jobs[job.name] = {
             "assets": sorted(k.to_user_string() for k in layer.selected_asset_keys),
-            "checks": sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in layer.asset_graph.asset_check_keys),
+            "checks": sorted(
+                f"{k.asset_key.to_user_string()}:{k.name}" for k in layer.asset_graph.asset_check_keys
+            ),
             "partitioned": job.partitions_def is not None,
             "tags": {k: v for k, v in sorted((job.tags or {}).items()) if not k.startswith("dagster/")},
         }
