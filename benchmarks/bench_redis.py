@@ -332,6 +332,54 @@ def lookup_throughput(
 # --- the run ---------------------------------------------------------------------------------------
 
 
+def lookup_latency(
+    args, client, store, prefix: str, version: str, ids: list, key: str, commands: list
+) -> dict:
+    """Single-match lookup latency through the client, and its baselines.
+
+    Baselines: redis-py HGETALL of the same keys and redis-benchmark -c 1 (a C client).
+    """
+    pick = random.Random(1)
+    for _ in range(1000):  # warm up: connection, script cache
+        store.get(pick.choice(ids))
+    get_times, hgetall_times = [], []
+    clock = time.perf_counter
+    cpu_started = time.process_time()
+    for _ in range(args.lookups):
+        match_id = pick.choice(ids)
+        t0 = clock()
+        record = store.get(match_id)
+        get_times.append(clock() - t0)
+        assert record is not None and record["match_id"] == match_id
+    # Client CPU per lookup (this process only): what caps the concurrent throughput when
+    # the client processes share the cores with the server.
+    get_cpu_us = (time.process_time() - cpu_started) / args.lookups * 1e6
+    for _ in range(args.lookups):
+        match_key = f"{prefix}:v:{version}:match:{pick.choice(ids)}"
+        t0 = clock()
+        client.hgetall(match_key)
+        hgetall_times.append(clock() - t0)
+    get_latency = latency_summary(get_times)
+    hgetall_latency = latency_summary(hgetall_times)
+    single = redis_benchmark_command(args.url, 1, args.lookups, "HGETALL", key)
+    single_c = run_redis_benchmark(single)
+    commands.append(("latency baseline (C client, 1 connection)", shown(single)))
+    print(
+        f"lookup latency: get p50 {get_latency['p50_ms']:.3f} ms p99 {get_latency['p99_ms']:.3f} ms; "
+        f"redis-py HGETALL p50 {hgetall_latency['p50_ms']:.3f} p99 {hgetall_latency['p99_ms']:.3f}; "
+        f"redis-benchmark -c 1 p50 {single_c['p50_ms']:.3f} p99 {single_c['p99_ms']:.3f}; "
+        f"client CPU per get {get_cpu_us:.0f} us; load {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    return {
+        "lookups": args.lookups,
+        "get": get_latency,
+        "get_client_cpu_us": get_cpu_us,
+        "redis_py_hgetall": hgetall_latency,
+        "redis_benchmark_c1_hgetall": single_c,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=DEFAULT_URL, help=f"Redis to measure (default {DEFAULT_URL})")
@@ -398,45 +446,7 @@ def main(argv: list[str] | None = None) -> int:
         key = f"{prefix}:v:{version}:match:{ids[len(ids) // 2]}"
 
         # 2. single-match lookup latency through the client, and the baselines
-        pick = random.Random(1)
-        for _ in range(1000):  # warm up: connection, script cache
-            store.get(pick.choice(ids))
-        get_times, hgetall_times = [], []
-        clock = time.perf_counter
-        cpu_started = time.process_time()
-        for _ in range(args.lookups):
-            match_id = pick.choice(ids)
-            t0 = clock()
-            record = store.get(match_id)
-            get_times.append(clock() - t0)
-            assert record is not None and record["match_id"] == match_id
-        # Client CPU per lookup (this process only): what caps the concurrent throughput when
-        # the client processes share the cores with the server.
-        get_cpu_us = (time.process_time() - cpu_started) / args.lookups * 1e6
-        for _ in range(args.lookups):
-            match_key = f"{prefix}:v:{version}:match:{pick.choice(ids)}"
-            t0 = clock()
-            client.hgetall(match_key)
-            hgetall_times.append(clock() - t0)
-        get_latency = latency_summary(get_times)
-        hgetall_latency = latency_summary(hgetall_times)
-        single = redis_benchmark_command(args.url, 1, args.lookups, "HGETALL", key)
-        single_c = run_redis_benchmark(single)
-        commands.append(("latency baseline (C client, 1 connection)", shown(single)))
-        print(
-            f"lookup latency: get p50 {get_latency['p50_ms']:.3f} ms p99 {get_latency['p99_ms']:.3f} ms; "
-            f"redis-py HGETALL p50 {hgetall_latency['p50_ms']:.3f} p99 {hgetall_latency['p99_ms']:.3f}; "
-            f"redis-benchmark -c 1 p50 {single_c['p50_ms']:.3f} p99 {single_c['p99_ms']:.3f}; "
-            f"client CPU per get {get_cpu_us:.0f} us; load {os.getloadavg()[0]:.2f}",
-            flush=True,
-        )
-        figures["latency"] = {
-            "lookups": args.lookups,
-            "get": get_latency,
-            "get_client_cpu_us": get_cpu_us,
-            "redis_py_hgetall": hgetall_latency,
-            "redis_benchmark_c1_hgetall": single_c,
-        }
+        figures["latency"] = lookup_latency(args, client, store, prefix, version, ids, key, commands)
 
         # 3. throughput with 50 concurrent clients vs redis-benchmark at the same concurrency,
         # alternating so that all see the same machine. redis-benchmark running the lookup script

@@ -122,6 +122,9 @@ def free_port() -> int:
 
 def start_redis() -> tuple[subprocess.Popen, str]:
     """A throwaway redis-server (no persistence) on a free loopback port."""
+    if not shutil.which("redis-server"):
+        print("bench_serve: redis-server is not installed (or pass --url)", file=sys.stderr)
+        sys.exit(2)
     port = free_port()
     process = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -241,7 +244,7 @@ def uvicorn_command(app: str, workers: int, *options: str) -> list[str]:
     ]  # fmt: skip
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="an existing Redis (default: a private redis-server on a free port)")
     parser.add_argument("--n", type=int, default=20_000, help="predictions published (default 20,000)")
@@ -252,26 +255,13 @@ def main() -> int:
     parser.add_argument(
         "--compare-fastapi", action="store_true", help="also measure the lookup as a minimal FastAPI route"
     )
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        print("bench_serve: wrk is not installed (Debian/Ubuntu: apt-get install -y wrk)", file=sys.stderr)
-        return 2
-    worker_counts = [int(w) for w in args.workers.split(",")]
-    private_redis = None
-    if not args.url:
-        if not shutil.which("redis-server"):
-            print("bench_serve: redis-server is not installed (or pass --url)", file=sys.stderr)
-            return 2
-        private_redis = start_redis()
-        args.url = private_redis[1]
+    return parser.parse_args()
 
-    prefix = f"bench-serve-{uuid.uuid4().hex[:8]}"
-    client = redis.Redis.from_url(args.url, decode_responses=True)
-    store = PredictionStore(client, prefix=prefix)
-    batch = prediction_batch(args.n, "bench")
-    store.publish(batch, version="bench")
+
+def request_paths(batch, n: int) -> tuple[list[str], list[str]]:
+    """The measured requests: single-match paths of random ids, and league-day listings."""
     rng = random.Random(0)
-    match_paths = [f"/predictions/{m}" for m in rng.sample(list(batch["match_id"]), min(5000, args.n))]
+    match_paths = [f"/predictions/{m}" for m in rng.sample(list(batch["match_id"]), min(5000, n))]
     league_days = sorted(
         {
             (league, day)
@@ -286,6 +276,25 @@ def main() -> int:
         f"/predictions?league={league}&date={day}"
         for league, day in rng.sample(league_days, min(500, len(league_days)))
     ]
+    return match_paths, list_paths
+
+
+def main() -> int:
+    args = parse_args()
+    if not shutil.which("wrk"):
+        print("bench_serve: wrk is not installed (Debian/Ubuntu: apt-get install -y wrk)", file=sys.stderr)
+        return 2
+    worker_counts = [int(w) for w in args.workers.split(",")]
+    private_redis = None if args.url else start_redis()
+    if private_redis:
+        args.url = private_redis[1]
+
+    prefix = f"bench-serve-{uuid.uuid4().hex[:8]}"
+    client = redis.Redis.from_url(args.url, decode_responses=True)
+    store = PredictionStore(client, prefix=prefix)
+    batch = prediction_batch(args.n, "bench")
+    store.publish(batch, version="bench")
+    match_paths, list_paths = request_paths(batch, args.n)
 
     where = redact_url(args.url, bare_userinfo_is_secret=False)
     print(
