@@ -144,7 +144,7 @@ http_archive = sa.Table(
 )
 
 
-# Failed Dagster runs, recorded by the run-failure sensor (pipelines/automation.py): which job,
+# Failed Dagster runs, recorded by the run-failure sensor (pipelines/sensors.py): which job,
 # assets and partition failed, and why. One row per run: recording a run again replaces its row.
 run_failures = sa.Table(
     "run_failures",

@@ -2,7 +2,7 @@
 `run_failures` table and POSTed as JSON to a webhook when one is configured
 (``adapters/webhook.py`` posts it).
 
-Plain Python (no Dagster): the run-failure sensor in ``pipelines/automation.py`` builds a
+Plain Python (no Dagster): the run-failure sensor in ``pipelines/sensors.py`` builds a
 ``RunFailure`` from the run and calls these.
 """
 
