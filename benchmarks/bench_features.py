@@ -62,7 +62,7 @@ def real_history() -> pd.DataFrame | None:
                 season=season,
                 source_url=f"file://{path}",
                 content_hash=hashlib.sha256(content).hexdigest(),
-            )
+            ).matches
         )
     return pd.concat(frames, ignore_index=True)
 

@@ -71,7 +71,7 @@ def load_matches(root: Path = FOOTBALL_DATA, leagues=LEAGUES) -> pd.DataFrame:
                     season=season_of(path.parent.name),
                     source_url=f"file://{path}",
                     content_hash=hashlib.sha256(content).hexdigest(),
-                )
+                ).matches
             )
     if not frames:
         raise SystemExit(f"no {'/'.join(leagues)} files under {root}")

@@ -421,6 +421,19 @@ def footcast(*args: str, env: dict[str, str], timeout: float = 600) -> subproces
 
 # --- data builders ----------------------------------------------------------------------------------
 
+# A season file with a bad stat (HY 1.2, line 3), a bad price (B365H 3.53.75, line 4) and a bad
+# date (32/08/2024, line 5): the season loads, the two cells are findings, the row is quarantined.
+FLAWED_HEADER = b"Div,Date,Time,HomeTeam,AwayTeam,FTHG,FTAG,FTR,HTHG,HTAG,HTR,HY,AY,B365H,B365D,B365A\r\n"
+FLAWED_ROWS = [
+    b"E0,16/08/2024,20:00,Man United,Fulham,1,0,H,0,0,D,2,3,1.60,4.20,5.25\r\n",
+    b"E0,17/08/2024,12:30,Ipswich,Liverpool,0,2,A,0,0,D,1.2,1,8.00,5.25,1.33\r\n",
+    b"E0,17/08/2024,15:00,Arsenal,Wolves,2,0,H,1,0,H,1,2,3.53.75,7.00,13.00\r\n",
+    b"E0,32/08/2024,15:00,Everton,Brighton,0,3,A,0,1,A,1,1,2.80,3.30,2.50\r\n",
+    b"E0,17/08/2024,15:00,Newcastle,Southampton,1,0,H,1,0,H,2,2,1.40,4.75,7.50\r\n",
+]
+FLAWED_E0 = FLAWED_HEADER + b"".join(FLAWED_ROWS)
+
+
 # One E0 results line (GOOD_E0's columns) per check of the validated layer that rejects it.
 BAD_ROWS = {
     "goals_in_range": b"E0,24/08/2024,15:00,Fulham,Leicester,16,1,H,0,1,A,1.80,3.80,4.20\r\n",

@@ -18,7 +18,7 @@ import pandas as pd
 from mlflow.models import infer_signature
 
 from footcast import config
-from footcast.models import metrics, plots
+from footcast.models import metrics, plots, training
 from footcast.models.features.columns import MARKET_BASELINE_COLUMNS
 from footcast.models.training import TrainedModel
 
@@ -33,8 +33,33 @@ class Champion:
     params: dict[str, Any]
     feature_columns: list[str]
     feature_set_version: str
-    # training.train_model keyword arguments of its recipe (prior_columns, calibrate, ...).
+    # training.Recipe.to_dict() of its recipe (prior_columns, calibrate, ..., fallback).
     recipe: dict[str, Any] = field(default_factory=dict)
+    # The fallback model trained with it ({"feature_columns", "params"}; empty: none): it
+    # predicts the rows without the recipe's required columns (``fallback_model`` of the run).
+    fallback: dict[str, Any] = field(default_factory=dict)
+
+    def trained_recipe(self) -> training.Recipe:
+        """The champion's recipe with its trained parameters (and its fallback's): refitting it
+        with ``training.train_recipe`` reproduces the champion on other data."""
+        fallback = None
+        if self.fallback:
+            stored = self.recipe.get("fallback") or {}
+            fallback = _recipe(stored, self.fallback["feature_columns"], self.fallback["params"])
+        return _recipe(self.recipe, self.feature_columns, self.params, fallback)
+
+
+def _recipe(stored: dict[str, Any], feature_columns, params, fallback=None) -> training.Recipe:
+    return training.Recipe(
+        name=stored.get("name", "champion"),
+        feature_columns=tuple(feature_columns),
+        prior_columns=stored.get("prior_columns"),
+        calibrate=bool(stored.get("calibrate", False)),
+        stopping_metric=stored.get("stopping_metric", "mlogloss"),
+        params=dict(params),
+        required_columns=tuple(stored.get("required_columns") or ()) if fallback else (),
+        fallback=fallback,
+    )
 
 
 @dataclass(frozen=True)
@@ -81,6 +106,7 @@ class ModelRegistry:
             feature_columns=features,
             feature_set_version=run.data.tags.get("footcast.feature_set_version", ""),
             recipe=json.loads(run.data.tags.get("footcast.recipe", "{}")),
+            fallback=json.loads(run.data.tags.get("footcast.fallback", "{}")),
         )
 
     def set_champion(self, version: str) -> None:
@@ -92,11 +118,21 @@ class ModelRegistry:
         self.client()
         return mlflow.xgboost.load_model(f"models:/{self.registered_model_name}/{version}")
 
+    def load_fallback(self, champion: Champion):
+        """The champion's fallback classifier, or None when it has none."""
+        import mlflow
+
+        if not champion.fallback:
+            return None
+        self.client()
+        return mlflow.xgboost.load_model(f"runs:/{champion.run_id}/{FALLBACK_MODEL}")
+
     def run_url(self, run_id: str) -> str:
         base = config.mlflow_ui_url()
         return f"{base.rstrip('/')}/#/experiments/{self.experiment_id()}/runs/{run_id}"
 
 
+FALLBACK_MODEL = "fallback_model"
 PLOTS = ("reliability.png", "feature_importance.png", "rps_by_season.png")
 
 
@@ -226,6 +262,7 @@ def log_training(
                 "footcast.feature_set_version": feature_set_version,
                 "footcast.data": json.dumps(trained.data_summary, sort_keys=True),
                 "footcast.recipe": json.dumps(recipe or {}, sort_keys=True),
+                **_fallback_tag(trained),
                 **{k: str(v) for k, v in (tags or {}).items()},
             }
         )
@@ -252,6 +289,8 @@ def log_training(
                 signature=infer_signature(example, trained.predict_proba(history.head(5))),
                 input_example=example,
             )
+            if trained.fallback is not None:
+                mlflow.xgboost.log_model(trained.fallback.classifier, name=FALLBACK_MODEL)
         run_id = run.info.run_id
         artifacts = run.info.artifact_uri
     version = _register(registry, info, run_id)
@@ -263,6 +302,13 @@ def log_training(
         root = Path(url2pathname(urlparse(artifacts).path))
         stored = {name: root / "plots" / name for name in made}
     return LoggedModel(run_id=run_id, version=version, url=registry.run_url(run_id), plots=stored)
+
+
+def _fallback_tag(trained: TrainedModel) -> dict[str, str]:
+    if trained.fallback is None:
+        return {}
+    fallback = {"feature_columns": trained.fallback.feature_columns, "params": trained.fallback.params}
+    return {"footcast.fallback": json.dumps(fallback, sort_keys=True)}
 
 
 def _register(registry: ModelRegistry, info, run_id: str) -> str:

@@ -58,6 +58,13 @@ matches = sa.Table(
     sa.Index("ix_matches_kickoff", "kickoff"),
 )
 
+# Rows held back, of two kinds told apart by ``quarantined_by``: "raw" (source rows the raw step
+# could not keep: ``reasons`` is the rejection, e.g. "unparseable" or "duplicate", and
+# ``raw_text`` the row as the file has it) and "validated" (raw rows failing the validated
+# layer's checks: ``reasons`` the failed checks). Each step replaces only its own rows of a
+# partition; rows stored before the column existed are the validated layer's (its default).
+QUARANTINED_BY_RAW = "raw"
+QUARANTINED_BY_VALIDATED = "validated"
 quarantine = sa.Table(
     "quarantine",
     METADATA,
@@ -66,6 +73,10 @@ quarantine = sa.Table(
     sa.Column("reasons", sa.Text(), nullable=False),
     sa.Column("failed_values", sa.Text(), nullable=False),
     sa.Column("quarantined_at", sa.DateTime(), nullable=False),
+    sa.Column("raw_text", sa.Text()),
+    sa.Column(
+        "quarantined_by", sa.Text(), nullable=False, server_default=sa.text(f"'{QUARANTINED_BY_VALIDATED}'")
+    ),
     sa.Index("ix_quarantine_partition", "league", "season"),
 )
 
@@ -235,10 +246,34 @@ class Warehouse:
         return self.engine.dialect.name
 
     def create_all(self, feature_columns: Sequence[str] | None = None) -> None:
+        """Create missing tables, and add the columns a table of an older version lacks."""
         with self.engine.begin() as conn:
             if self.db_schema:
                 conn.execute(sa.schema.CreateSchema(self.db_schema, if_not_exists=True))
             METADATA.create_all(conn)
+            self._add_missing_columns(conn)
+
+    def _add_missing_columns(self, conn: Connection) -> None:
+        """ALTER TABLE ADD COLUMN for every column of METADATA a stored table lacks (a new column
+        is nullable or has a server default, so existing rows stay valid)."""
+        inspector = sa.inspect(conn)
+        stored = set(inspector.get_table_names(schema=self.db_schema))
+        preparer = conn.dialect.identifier_preparer
+        for table in METADATA.sorted_tables:
+            if table.name not in stored:
+                continue
+            have = {column["name"] for column in inspector.get_columns(table.name, schema=self.db_schema)}
+            missing = [column for column in table.columns if column.name not in have]
+            name = preparer.quote(table.name)
+            if self.db_schema:
+                name = f"{preparer.quote_schema(self.db_schema)}.{name}"
+            for column in missing:
+                if not column.nullable and column.server_default is None:
+                    raise RuntimeError(
+                        f"cannot add NOT NULL column {table.name}.{column.name} without a default"
+                    )
+                definition = sa.schema.CreateColumn(column).compile(dialect=conn.dialect)
+                conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN {definition}"))
 
     def drop_schema(self) -> None:
         """Remove a test schema and everything in it (PostgreSQL only)."""

@@ -7,6 +7,9 @@ per-expectation counts and samples as metadata:
 - ``table`` (blocking): match ids unique; quarantined share within the configured limit.
 - ``rows`` (warning): the row-level expectations; failing rows are in ``quarantine``.
 - ``season`` (warning): completed seasons have the expected home/away fixture counts.
+- ``findings`` (warning): what the raw step could not read: per partition, every unreadable
+  cell of a kept row (its column and source line; the cell is null) and every row it rejected
+  (its source line, rejection and reason; the row is in ``quarantine`` with its raw text).
 
 One check per suite (rather than per expectation) keeps a run to a handful of events. A run
 covers a range of partitions (a backfill runs up to a league's history at once); each check
@@ -19,6 +22,7 @@ import dagster as dg
 
 from footcast.quality.expectations import BLOCKING, CHECK_SPECS, ROUTING_CHECKS, SCHEMA_CHECKS, WARNING
 from footcast.quality.validation import ValidationOutcome
+from footcast.services.findings import PartitionFindings
 
 SUITE_CHECKS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "schema": (
@@ -50,6 +54,13 @@ _grouped = [name for _severity, names, _description in SUITE_CHECKS.values() for
 assert sorted(_grouped) == sorted(spec.name for spec in CHECK_SPECS), "every expectation in one check"
 
 
+FINDINGS_CHECK = "findings"
+FINDINGS_DESCRIPTION = (
+    "cells the source published that could not be read (null in their column, a finding of the row) "
+    "and source rows that could not be kept (quarantined with their raw text), by partition, column and line"
+)
+
+
 def match_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
     """Specs for the match suites; blocking ones stop downstream assets when they fail."""
     return [
@@ -60,7 +71,34 @@ def match_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
             blocking=severity == BLOCKING,
         )
         for name, (severity, _names, description) in SUITE_CHECKS.items()
+    ] + [
+        dg.AssetCheckSpec(name=FINDINGS_CHECK, asset=asset, description=f"[{WARNING}] {FINDINGS_DESCRIPTION}")
     ]
+
+
+def findings_result(by_partition: dict[str, PartitionFindings]) -> dg.AssetCheckResult:
+    """Passes when the raw step read every cell and kept every row of the run's partitions; else
+    a warning naming each partition with its columns and lines (all of them, in the metadata)."""
+    found = {key: partition for key, partition in by_partition.items() if partition}
+    cells = sum(len(p.findings) for p in found.values())
+    rows = sum(len(p.rejected) for p in found.values())
+    description = (
+        f"{cells} unreadable cells and {rows} rejected rows in {len(found)} of {len(by_partition)} "
+        "partitions: " + " | ".join(f"{key}: {partition.summary()}" for key, partition in found.items())
+        if found
+        else f"every cell read and every row kept in all {len(by_partition)} partitions"
+    )
+    return dg.AssetCheckResult(
+        check_name=FINDINGS_CHECK,
+        passed=not found,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description[:2000],
+        metadata={
+            "findings": cells,
+            "rejected": rows,
+            "partitions": dg.MetadataValue.json({key: p.as_json() for key, p in found.items()}),
+        },
+    )
 
 
 def check_results(outcomes: dict[str, ValidationOutcome]) -> list[dg.AssetCheckResult]:

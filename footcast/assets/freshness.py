@@ -51,7 +51,7 @@ def _freshness(
     ages: dict[str, float | None] = {}
     stale = []
     for league in leagues:
-        key = str(catalogue.partition_key(league, season))
+        key = str(catalogue.partition_key(league, catalogue.season_of(league, tick)))
         records = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=dg.AssetKey("validated_matches"), asset_partitions=[key]), limit=1
         ).records

@@ -13,7 +13,8 @@ class ModelConfig(dg.Config):
     validation_seasons: int = 1
     # The new model must beat the champion's validation RPS by at least this much.
     promotion_margin: float = 0.0
-    # The recipe `footcast evaluate` backtests: training.MARKET_RECIPE, else NO_MARKET_RECIPE.
+    # The recipe `footcast evaluate` backtests: training.MARKET_RECIPE (with its no-market fallback
+    # for matches without opening prices), else NO_MARKET_RECIPE for every match.
     market_features: bool = True
     # Optuna trials on the recipe's tuning season(s) before the fit (0: its fixed parameters).
     n_trials: int = tuning.DEFAULT_TRIALS
@@ -21,23 +22,51 @@ class ModelConfig(dg.Config):
 
 
 def _champion_rps(frame, champion, config: ModelConfig):
-    """The champion's recipe (parameters, features, prior, calibration) refitted on exactly the
-    same training seasons and scored on the same validation season: a like-for-like comparison.
-    None when the champion cannot be refitted on these features."""
-    if champion is None or not set(champion.feature_columns) <= set(frame.columns):
+    """The champion's recipe (parameters, features, prior, calibration, and its fallback model for
+    the rows without the recipe's required columns) refitted on exactly the same training seasons
+    and scored as served on the same validation season: a like-for-like comparison. None when
+    the champion cannot be refitted on these features."""
+    if champion is None:
         return None
-    recipe = champion.recipe
-    refit = training.train_model(
-        frame,
-        champion.feature_columns,
-        params=champion.params,
-        seed=config.seed,
-        validation_seasons=config.validation_seasons,
-        prior_columns=recipe.get("prior_columns"),
-        calibrate=bool(recipe.get("calibrate", False)),
-        stopping_metric=recipe.get("stopping_metric", "mlogloss"),
+    recipe = champion.trained_recipe()
+    needed = set(recipe.feature_columns) | set(recipe.fallback.feature_columns if recipe.fallback else ())
+    if not needed <= set(frame.columns):
+        return None
+    refit = training.train_recipe(
+        frame, recipe, seed=config.seed, validation_seasons=config.validation_seasons
     )
     return refit.validation_metrics["rps"]
+
+
+def _tuned_params(context, store, frame, recipe: training.Recipe, config: ModelConfig):
+    """(the recipe's parameters, the tuning result or None): Optuna with ``config.n_trials``."""
+    if config.n_trials <= 0:
+        return recipe.params, None
+    columns = list(recipe.feature_columns)
+    search = recipe.tune_kwargs()
+    _, valid = training.time_split(frame, search["validation_seasons"])
+    url, engine_kwargs = store.optuna_storage()
+    tuned = tuning.tune(
+        frame,
+        columns,
+        n_trials=config.n_trials,
+        timeout_seconds=config.tuning_timeout_seconds or None,
+        storage=url,
+        storage_engine_kwargs=engine_kwargs,
+        study_name=tuning.study_name_for(
+            f"footcast-model-{recipe.name}",
+            columns,
+            sorted(int(s) for s in valid["season"].unique()),
+            recipe.prior_columns,
+        ),
+        seed=config.seed,
+        **search,
+    )
+    context.log.info(
+        f"tuning {tuned.study_name}: {tuned.n_trials_run} trials run ({tuned.n_trials_done} in the "
+        f"study), best validation RPS {tuned.best_rps:.5f}"
+    )
+    return tuned.best_params, tuned
 
 
 def promotion(new_rps: float, champion_rps, margin: float) -> tuple[bool, str]:
@@ -64,13 +93,21 @@ def _metrics_table(trained: training.TrainedModel) -> str:
     return "\n".join(lines)
 
 
+def _fallback_rows(trained: training.TrainedModel, recipe: training.Recipe) -> int:
+    """Validation rows the fallback model predicted (for the market recipe: no opening prices)."""
+    held = trained.validation_predictions
+    if recipe.fallback is None or held is None:
+        return 0
+    return int((held["recipe"] == recipe.fallback.name).sum())
+
+
 @dg.asset(
     group_name="model",
     kinds={"xgboost", "mlflow"},
     deps=["features"],
     description="XGBoost home/draw/away model (the recipe `footcast evaluate` backtests: optionally tuned "
-    "by Optuna, fitted on seasons before the validation season, boosting from the opening-market prior), "
-    "logged and "
+    "by Optuna, fitted on seasons before the validation season, boosting from the opening-market prior; "
+    "with the no-market model it falls back to for matches without opening prices), logged and "
     "registered in MLflow; the `champion` alias moves only when it beats the champion on the same data.",
 )
 def model(
@@ -82,41 +119,17 @@ def model(
     store = warehouse.get()
     frame = store.read_features()
     recipe = training.MARKET_RECIPE if config.market_features else training.NO_MARKET_RECIPE
-    columns = list(recipe.feature_columns)
-    params = recipe.params
-    tuned = None
-    if config.n_trials > 0:
-        search = recipe.tune_kwargs()
-        _, valid = training.time_split(frame, search["validation_seasons"])
-        url, engine_kwargs = store.optuna_storage()
-        tuned = tuning.tune(
-            frame,
-            columns,
-            n_trials=config.n_trials,
-            timeout_seconds=config.tuning_timeout_seconds or None,
-            storage=url,
-            storage_engine_kwargs=engine_kwargs,
-            study_name=tuning.study_name_for(
-                f"footcast-model-{recipe.name}",
-                columns,
-                sorted(int(s) for s in valid["season"].unique()),
-                recipe.prior_columns,
-            ),
-            seed=config.seed,
-            **search,
-        )
-        params = tuned.best_params
-        context.log.info(
-            f"tuning {tuned.study_name}: {tuned.n_trials_run} trials run ({tuned.n_trials_done} in the "
-            f"study), best validation RPS {tuned.best_rps:.5f}"
-        )
-    trained = training.train_model(
+    params, tuned = _tuned_params(context, store, frame, recipe, config)
+    fallback_params, fallback_tuned = (
+        _tuned_params(context, store, frame, recipe.fallback, config) if recipe.fallback else (None, None)
+    )
+    trained = training.train_recipe(
         frame,
-        columns,
+        recipe,
         params=params,
+        fallback_params=fallback_params,
         seed=config.seed,
         validation_seasons=config.validation_seasons,
-        **recipe.train_kwargs(),
     )
     new_rps = trained.validation_metrics["rps"]
     registry = mlflow_tracking.registry()
@@ -130,7 +143,11 @@ def model(
         frame,
         extra_metrics={"champion_validation_rps": champion_rps} if champion_rps is not None else None,
         tags={"footcast.promotion_decision": decision, "footcast.promoted": promote},
-        recipe={**recipe.to_dict(), "tuning": tuned.to_dict() if tuned else None},
+        recipe={
+            **recipe.to_dict(),
+            "tuning": tuned.to_dict() if tuned else None,
+            "fallback_tuning": fallback_tuned.to_dict() if fallback_tuned else None,
+        },
     )
     if promote:
         registry.set_champion(logged.version)
@@ -156,6 +173,7 @@ def model(
             "train_rows": trained.train_rows,
             "validation_rows": trained.validation_rows,
             "tuning_trials": tuned.n_trials_run if tuned else 0,
+            "fallback_validation_rows": _fallback_rows(trained, recipe),
             **plots,
         }
     )

@@ -11,15 +11,17 @@ MAX_PARTITIONS_PER_RUN = 40
 
 
 def season_league_partitions() -> dg.StaticPartitionsDefinition:
-    """One partition per league-season, keyed ``"E0|2023-24"``, ordered league by league.
+    """One partition per league-season, keyed ``"E0|2023-24"`` (split seasons) or ``"NOR|2024"``
+    (calendar years), ordered league by league, each league from its first season (the oldest
+    the source has, per the catalogue) to the last season.
 
     One dimension rather than a season x league grid: a Dagster backfill runs a contiguous
     range of keys in one run (``BackfillPolicy``), and "all of D1 from 2005" is one range here,
     while a MultiPartitionsDefinition falls back to one run per partition unless every key of
     the inner dimension is selected (dagster#18852), which made backfills pay Dagster's run
-    overhead per league-season.
+    overhead per league-season. A grid would also hold seasons a league does not have.
     """
-    return dg.StaticPartitionsDefinition([partition_key(code, s) for code in LEAGUES for s in seasons()])
+    return dg.StaticPartitionsDefinition([partition_key(code, s) for code in LEAGUES for s in seasons(code)])
 
 
 def key_ranges(keys: list[str]) -> list[list[str]]:

@@ -10,6 +10,7 @@ from footcast.assets import partitions
 from footcast.assets.resources import FootballDataResource, WarehouseResource
 from footcast.data import catalogue
 from footcast.data.football_data import SourceFormatError
+from footcast.services import raw_partitions
 from footcast.services.sources.base import NoSuchSeasonError
 from footcast.services.sources.fixtures import upcoming_only
 
@@ -71,7 +72,8 @@ def raw_matches(
             failures[key] = str(exc)
             context.log.error(f"{key}: {exc}")
             continue
-        rows = store.replace_partition(raw_table, {"league": league_code, "season": season}, fetched.frame)
+        # Kept rows to raw_matches, the rows the source could not keep to quarantine (with their text).
+        rows = raw_partitions.store_fetched(store, league_code, season, fetched)
         metadata[key] = {"rows": rows, **fetched.metadata()}  # on the partition's materialization
     if failures:
         # The run fails, but the partitions that loaded are materialized: their events say so.

@@ -21,7 +21,8 @@ class ValidationConfig(dg.Config):
     deps=[raw_matches],
     check_specs=checks.match_check_specs("validated_matches"),
     description="Rows of `raw_matches` that pass every expectation of the match suite; failing rows go to "
-    "`quarantine` with the failed expectations. raw rows = matches + quarantine, per partition.",
+    "`quarantine` with the failed expectations. raw rows = matches + quarantine, per partition. The "
+    "`findings` check reports the cells and rows the raw step could not read.",
 )
 def validated_matches(
     context: dg.AssetExecutionContext, config: ValidationConfig, warehouse: WarehouseResource
@@ -32,8 +33,12 @@ def validated_matches(
         warehouse.get(), targets, max_quarantine_share=config.max_quarantine_share
     )
     outcomes = {}
+    found = {}
     for key, report in zip(context.partition_keys, reports, strict=True):
         outcomes[key] = report.outcome
+        found[key] = report.findings
+        if report.findings:
+            context.log.warning(f"{key}: the source could not be read in full: {report.findings.summary()}")
         context.add_asset_metadata(report.metadata(), partition_key=key)
         if report.blocked:
             context.log.error(
@@ -46,5 +51,5 @@ def validated_matches(
             "rows_total": sum(len(r.outcome.valid) for r in reports),
             "quarantined_total": sum(len(r.outcome.quarantined) for r in reports),
         },
-        check_results=checks.check_results(outcomes),
+        check_results=[*checks.check_results(outcomes), checks.findings_result(found)],
     )

@@ -17,16 +17,12 @@ BACKFILL_ASSETS = ("raw_matches", "validated_matches")
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from footcast.data import catalogue
-
     prepare_environment()
-    valid_seasons = set(catalogue.seasons())
-    outside = [s for s in args.seasons if s not in valid_seasons]
-    if outside:
-        raise UsageError(
-            f"seasons {outside[0]}..{outside[-1]} are outside {min(valid_seasons)}-{max(valid_seasons)}"
-        )
-    targets = [(league, season) for league in args.leagues for season in args.seasons]
+    targets, skipped = backfill_targets(args.leagues, args.seasons)
+    if skipped:
+        print(f"footcast backfill: skipping {skipped}")
+    if not targets:
+        raise UsageError(f"none of the leagues has a season in {args.seasons[0]}-{args.seasons[-1]}")
     if args.submit:
         return _submit_backfill(args, targets)
     workers = max(1, min(args.workers, len(targets)))
@@ -39,6 +35,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     tally = {"fetched": 0, "unchanged": 0, "failed": 0}
     rows = quarantined = requests = 0
     failures: list[str] = []
+    unread: list[str] = []  # what the raw step could not read, per partition
     raw_config = {"force": args.force, "allow_fewer_rows": args.allow_fewer_rows}
     for number, outcome in enumerate(ingest_all(targets, raw_config, workers), start=1):
         label = outcome["label"]
@@ -53,9 +50,13 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         rows += int(valid_meta.get("rows", 0))
         quarantined += int(valid_meta.get("quarantined", 0))
         requests += int(raw_meta.get("requests_made", 0))
+        unread += (
+            [f"  {label}: {valid_meta['findings_summary']}"] if valid_meta.get("findings_summary") else []
+        )
         print(
             f"  [{number}/{len(targets)}] {label}: {raw_meta.get('rows', 0)} rows from {origin}, "
-            f"{valid_meta.get('quarantined', 0)} quarantined  ({outcome['seconds']:.1f}s)",
+            f"{valid_meta.get('quarantined', 0)} quarantined{_unread_counts(valid_meta)}  "
+            f"({outcome['seconds']:.1f}s)",
             flush=True,
         )
     seconds = time.perf_counter() - started
@@ -64,9 +65,37 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         f"{tally['failed']} failed; {rows} rows validated, {quarantined} quarantined; "
         f"{requests} HTTP requests; {seconds:.1f}s"
     )
+    if unread:
+        print("findings (cells null in their column; rejected rows quarantined with their text):")
+        print("\n".join(unread))
     if failures:
         raise CommandError(f"{len(failures)} partition(s) failed; first: {failures[0]}")
     return EXIT_OK
+
+
+def _unread_counts(valid_meta: dict) -> str:
+    cells, rows = int(valid_meta.get("findings", 0)), int(valid_meta.get("rejected", 0))
+    return f", {cells} findings, {rows} rejected" if cells or rows else ""
+
+
+def backfill_targets(leagues: list[str], seasons: list[int]) -> tuple[list[tuple[str, int]], str]:
+    """(league, season) of every requested season each league has (the catalogue's first season
+    to the last season), and a note naming the seasons skipped ("" when none)."""
+    from footcast.data import catalogue
+
+    targets: list[tuple[str, int]] = []
+    notes: list[str] = []
+    for league in leagues:
+        has = set(catalogue.seasons(league))
+        missing = [season for season in seasons if season not in has]
+        targets += [(league, season) for season in seasons if season in has]
+        if missing:
+            key = catalogue.league(league).season_key
+            notes.append(
+                f"{league} {key(missing[0])}..{key(missing[-1])} ({len(missing)} not published: "
+                f"{league} has {key(min(has))}..{key(max(has))})"
+            )
+    return targets, "; ".join(notes)
 
 
 def _submit_backfill(args: argparse.Namespace, targets: list[tuple[str, int]]) -> int:
@@ -205,9 +234,19 @@ def _failed_partitions(result) -> dict[str, str]:
     return {}
 
 
-def _worker_init(rate_per_host: float) -> None:
+def _worker_init(rate_per_host: float, setup_lock) -> None:
     # Workers share the host's politeness budget: each gets an equal part of the rate.
     os.environ["FOOTCAST_HTTP_RATE"] = str(rate_per_host)
+    # Every worker loads the code location side by side (seconds of imports, which the parent
+    # does not need), then creates the instance storage and the warehouse tables one worker at
+    # a time: workers racing to create (and migrate) the same SQLite databases corrupt their
+    # schema version records.
+    from footcast.pipelines.definitions import defs
+
+    with setup_lock:
+        with dagster_instance():
+            pass
+        defs.resources["warehouse"].process_config_and_initialize().get()
 
 
 def ingest_all(targets: list[tuple[str, int]], raw_config: dict, workers: int):
@@ -229,17 +268,13 @@ def ingest_all(targets: list[tuple[str, int]], raw_config: dict, workers: int):
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from footcast.adapters.http.politeness import default_rate_per_host
-    from footcast.pipelines.definitions import defs
-
-    # Create the instance storage and the warehouse tables once, here: workers racing to
-    # create (and migrate) the same SQLite databases corrupt their schema version records.
-    with dagster_instance():
-        pass
-    defs.resources["warehouse"].process_config_and_initialize().get()
 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_worker_init, initargs=(default_rate_per_host() / workers,)
+        workers,
+        mp_context=context,
+        initializer=_worker_init,
+        initargs=(default_rate_per_host() / workers, context.Lock()),
     ) as pool:
         futures = [pool.submit(_ingest_range, span, raw_config) for span in ranges]
         for future in as_completed(futures):

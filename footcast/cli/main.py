@@ -17,6 +17,7 @@ from footcast.cli.errors import EXIT_FAILED, EXIT_USAGE, CommandError, UsageErro
 from footcast.cli.evaluate import cmd_evaluate
 from footcast.cli.export import EXPORTABLE, cmd_export
 from footcast.cli.ingest import cmd_backfill
+from footcast.cli.leagues import cmd_leagues
 from footcast.cli.predict import cmd_demo, cmd_lookup, cmd_publish, cmd_run
 from footcast.cli.runs import DEBUG_VARIABLE
 from footcast.cli.serve import cmd_serve
@@ -35,15 +36,13 @@ def parse_seasons(text: str) -> list[int]:
 
 
 def parse_leagues(text: str) -> list[str]:
+    """League codes, ``all``, ``country:<name>``, ``tier:<n>`` or ``layout:<main|extra>``, comma-separated."""
     from footcast.data import catalogue
 
-    codes = [c.strip() for c in text.split(",") if c.strip()]
-    unknown = [c for c in codes if c not in catalogue.LEAGUES]
-    if unknown or not codes:
-        raise argparse.ArgumentTypeError(
-            f"unknown league(s) {', '.join(unknown) or repr(text)}; known: {', '.join(catalogue.LEAGUES)}"
-        )
-    return codes
+    try:
+        return catalogue.select(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,9 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
         "backfill",
         help="raw + validated layers for league-seasons, as Dagster runs, with progress and a summary",
     )
-    backfill.add_argument("--leagues", type=parse_leagues, required=True, help="comma-separated, e.g. E0,D1")
     backfill.add_argument(
-        "--seasons", type=parse_seasons, required=True, help="start years, inclusive: 2010-2024 (or one year)"
+        "--leagues",
+        type=parse_leagues,
+        required=True,
+        help="comma-separated codes (E0,D1,NOR), all, country:<name>, tier:<n> or layout:<main|extra>",
+    )
+    backfill.add_argument(
+        "--seasons",
+        type=parse_seasons,
+        required=True,
+        help="start years, inclusive: 2010-2024 (or one year); 2023 is 2023-24 in a split-season "
+        "league and 2023 in a calendar-year one; seasons a league does not have are skipped",
     )
     backfill.add_argument(
         "--workers",
@@ -95,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="hand the backfill to the Dagster daemon (tracked in the UI) instead of running it here",
     )
     backfill.set_defaults(handler=cmd_backfill)
+
+    leagues = commands.add_parser(
+        "leagues", help="the league catalogue, with the seasons and matches the warehouse holds of each"
+    )
+    leagues.add_argument("--held", action="store_true", help="only leagues the warehouse has matches of")
+    leagues.add_argument("--json", action="store_true", help="print JSON")
+    leagues.set_defaults(handler=cmd_leagues)
 
     run = commands.add_parser(
         "run",
@@ -137,7 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--test-seasons", type=parse_seasons, required=True, help="start years, inclusive: 2021-2024"
     )
-    evaluate.add_argument("--leagues", type=parse_leagues, help="comma-separated (default: every league)")
+    evaluate.add_argument(
+        "--leagues", type=parse_leagues, help="as for backfill, e.g. E0,NOR or tier:1 (default: every league)"
+    )
     evaluate.add_argument(
         "--trials",
         type=int,

@@ -5,8 +5,10 @@ Every source turns its own format into a pandas DataFrame with exactly the colum
 
 Conventions
 -----------
-- ``season`` is the start year of the season as an int (2023 means 2023/24). Seasons run
-  from July 1st to June 30th (UK local time).
+- ``season`` is the start year of the season as an int, whatever the league's season style:
+  2023 means 2023/24 in a split-season league (July 1st to June 30th, UK local time; key
+  ``"2023-24"``) and the year 2023 in a calendar-year league (key ``"2023"``). Each league's
+  style is in :mod:`footcast.data.catalogue`; the helpers here take it as ``style``.
 - ``kickoff`` is a timezone-aware UTC timestamp (pandas ``datetime64[ns, UTC]``). Sources
   that only publish a date (football-data.co.uk before 2019/20) get the nominal 15:00 UK
   local kickoff and ``kickoff_time_known = False``.
@@ -70,11 +72,32 @@ KEY_COLUMNS: tuple[str, ...] = (
     "away_team",
 )
 RESULT_COLUMNS: tuple[str, ...] = ("fthg", "ftag", "ftr", "hthg", "htag", "htr")
+# What a match is part of: the league's regular season, or a play-off after it (promotion or
+# relegation play-offs that some files list with the league's matches).
+REGULAR = "regular"
+PLAY_OFF = "play-off"
+STAGES: tuple[str, ...] = (REGULAR, PLAY_OFF)
+STAGE_COLUMNS: tuple[str, ...] = ("stage",)
 LINEAGE_COLUMNS: tuple[str, ...] = ("source", "source_url", "content_hash", "source_line")
 
-MATCH_COLUMNS: tuple[str, ...] = KEY_COLUMNS + RESULT_COLUMNS + STAT_COLUMNS + ODDS_COLUMNS + LINEAGE_COLUMNS
+# Cells of the row the source published but that could not be read (their canonical column is
+# null), as JSON text of a list of {"column", "raw", "reason"}; null when the row has none.
+FINDINGS_COLUMNS: tuple[str, ...] = ("findings",)
+
+MATCH_COLUMNS: tuple[str, ...] = (
+    KEY_COLUMNS
+    + RESULT_COLUMNS
+    + STAGE_COLUMNS
+    + STAT_COLUMNS
+    + ODDS_COLUMNS
+    + LINEAGE_COLUMNS
+    + FINDINGS_COLUMNS
+)
 # Upcoming fixtures: no results or statistics yet.
-FIXTURE_COLUMNS: tuple[str, ...] = KEY_COLUMNS + ODDS_COLUMNS + LINEAGE_COLUMNS
+FIXTURE_COLUMNS: tuple[str, ...] = KEY_COLUMNS + ODDS_COLUMNS + LINEAGE_COLUMNS + FINDINGS_COLUMNS
+# A source row that cannot be kept: the canonical fields that parsed (the others null), the
+# kind of rejection (e.g. "unparseable", "duplicate"), why, and the row's text in the file.
+REJECTED_COLUMNS: tuple[str, ...] = (*MATCH_COLUMNS, "rejection", "reason", "raw_text")
 
 INT_COLUMNS: tuple[str, ...] = ("season", "fthg", "ftag", "hthg", "htag", "source_line") + STAT_COLUMNS
 FLOAT_COLUMNS: tuple[str, ...] = ODDS_COLUMNS
@@ -85,29 +108,50 @@ STR_COLUMNS: tuple[str, ...] = (
     "away_team",
     "ftr",
     "htr",
+    "stage",
     "source",
     "source_url",
     "content_hash",
+    "findings",
+    "rejection",
+    "reason",
+    "raw_text",
 )
 
 
-def season_of(moment: date | datetime) -> int:
-    """Start year of the season a date falls in (July to June)."""
+SPLIT = "split"  # a season across two years, July to June: key "2023-24"
+CALENDAR = "calendar"  # a season within one calendar year: key "2024"
+SEASON_STYLES: tuple[str, ...] = (SPLIT, CALENDAR)
+
+
+def _check_style(style: str) -> None:
+    if style not in SEASON_STYLES:
+        raise ValueError(f"unknown season style {style!r}; known: {', '.join(SEASON_STYLES)}")
+
+
+def season_of(moment: date | datetime, style: str = SPLIT) -> int:
+    """Start year of the season a date falls in: July to June (split) or the year (calendar)."""
+    _check_style(style)
+    if style == CALENDAR:
+        return moment.year
     return moment.year if moment.month >= 7 else moment.year - 1
 
 
-def season_key(season: int) -> str:
-    """Partition key of a season: 2023 -> "2023-24"."""
+def season_key(season: int, style: str = SPLIT) -> str:
+    """Partition key of a season: 2023 -> "2023-24" (split) or "2023" (calendar)."""
+    _check_style(style)
+    if style == CALENDAR:
+        return f"{season}"
     return f"{season}-{(season + 1) % 100:02d}"
 
 
-def season_from_key(key: str) -> int:
+def season_from_key(key: str, style: str = SPLIT) -> int:
     """Inverse of :func:`season_key`."""
-    start, _, end = key.partition("-")
-    season = int(start)
-    if len(start) != 4 or season_key(season) != key:
-        raise ValueError(f"not a season key: {key!r} (expected e.g. '2023-24')")
-    return season
+    start = key.partition("-")[0]
+    example = "'2023-24'" if style == SPLIT else "'2024'"
+    if len(start) != 4 or not start.isdigit() or season_key(int(start), style) != key:
+        raise ValueError(f"not a {style} season key: {key!r} (expected e.g. {example})")
+    return int(start)
 
 
 def season_code(season: int) -> str:
@@ -115,13 +159,23 @@ def season_code(season: int) -> str:
     return f"{season % 100:02d}{(season + 1) % 100:02d}"
 
 
-def season_window(season: int) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """UTC bounds [start, end) a season's matches may fall in: July 1st to August 1st of the next
-    year, UK local. Seasons overrun into July (2019/20 finished in late July 2020), so windows of
-    consecutive seasons overlap by a month; which season a row belongs to comes from its source."""
-    start = pd.Timestamp(datetime(season, 7, 1, tzinfo=UK)).tz_convert("UTC")
-    end = pd.Timestamp(datetime(season + 1, 8, 1, tzinfo=UK)).tz_convert("UTC")
-    return start, end
+def season_window(season: int, style: str = SPLIT) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """UTC bounds [start, end) a season's matches may fall in, UK local.
+
+    Split: July 1st to September 1st of the next year. Seasons overrun into the summer (the
+    COVID season 2019/20 finished in late July 2020 in England and with play-offs on 10 August
+    2020 in Switzerland), so windows of consecutive seasons overlap by two months.
+    Calendar: January 1st to July 1st of the next year. Play-offs run into December, Brazil's
+    COVID season 2020 ended in late February 2021, and a league that moved to calendar years
+    keeps its older August-to-June seasons under their start year (Argentina until 2020).
+    Which season a row belongs to comes from its source, never from the window.
+    """
+    _check_style(style)
+    if style == CALENDAR:
+        start, end = datetime(season, 1, 1, tzinfo=UK), datetime(season + 1, 7, 1, tzinfo=UK)
+    else:
+        start, end = datetime(season, 7, 1, tzinfo=UK), datetime(season + 1, 9, 1, tzinfo=UK)
+    return pd.Timestamp(start).tz_convert("UTC"), pd.Timestamp(end).tz_convert("UTC")
 
 
 def make_match_id(league: str, season: int, home_team: str, away_team: str, leg: int = 1) -> str:

@@ -2,24 +2,26 @@
 
 For each test season S (played matches of ``leagues`` only):
 
-- everything fitted for S is fitted on played matches of seasons < S only (asserted): the
-  model and the no-market model (``training.train_model``: early stopping / optional tuning on
-  season S-1, then refitted on every season < S), the Elo logistic baseline and the base
-  rates. Features are point-in-time (``footcast.models.features``), so a test row's features
-  use nothing from its kickoff or later either;
+- everything fitted for S is fitted on played matches of seasons < S that kicked off before
+  S's first test match only (asserted): the model and the no-market model
+  (``training.train_model``: early stopping / optional tuning on season S-1, then refitted on
+  every season < S), the Elo logistic baseline and the base rates. Features are point-in-time
+  (``footcast.models.features``), so a test row's features use nothing from its kickoff or later;
 - every predictor then predicts every played match of season S.
 
-Predictors (``PREDICTORS``):
+A test season without played matches, with fewer than two earlier seasons, or whose fits fail
+is skipped with its reason (``BacktestReport.skipped_seasons``). Predictors (``PREDICTORS``):
 
 - ``model``: XGBoost on ``feature_columns`` (default ``MODEL_FEATURES``: opening prices
-  included), boosting from the market prior (``training.MARKET_PRIOR``) by default;
+  included), boosting from the market prior (``training.MARKET_PRIOR``) by default; with a
+  ``recipe`` that has a fallback (``training.MARKET_RECIPE``), the matches without its required
+  columns (opening prices) get the no-market model's probabilities, as predictions serve them;
 - ``model_no_market``: XGBoost on ``no_market_feature_columns`` (default
-  ``NO_MARKET_FEATURES``), boosting from a constant by default (on E0+D1 2016-2020 the Elo
-  prior made it worse: RPS 0.2008 against 0.1999);
+  ``NO_MARKET_FEATURES``), boosting from a constant by default;
 - ``market_open`` / ``market_close``: the margin-free opening (pre-closing) and closing
-  probabilities of the features (Shin's method), where the source has them;
-- ``elo``: the Elo-implied probabilities of the features (``elo_p_*``: fixed Davidson mapping
-  of the rating difference, nothing fitted);
+  probabilities of the features (Shin's method), where the source has them (references only:
+  a closing price is never a feature);
+- ``elo``: the Elo-implied probabilities of the features (``elo_p_*``, nothing fitted);
 - ``elo_logit``: a multinomial logistic regression on ``elo_diff`` alone, fitted on the
   training seasons (Elo with its draw rate and home advantage fitted to the data);
 - ``base_rate``: home/draw/away frequencies of the training seasons in the match's league.
@@ -27,10 +29,11 @@ Predictors (``PREDICTORS``):
 Comparisons (``COMPARISONS``) are each scored on exactly the same matches: the matches where
 every predictor of the comparison has probabilities. ``all``: the predictors available for
 every match (models, Elo, base rates). ``market``: those plus both market baselines, on the
-matches with opening and closing prices. Per (test season or ``all``) x (league or ``all``):
-n, RPS, log loss, Brier, accuracy for each predictor, and paired per-match RPS differences
-against the opening market, the closing market and Elo with bootstrap 95% intervals
-(percentile, fixed seed, ``bootstrap_resamples`` resamples of the matches).
+matches with opening and closing prices; ``close``: those plus the closing market, on the
+matches with closing prices (the reference of leagues with closing prices only). Per (test
+season or ``all``) x (league or ``all``): n, RPS, log loss, Brier, accuracy for each predictor,
+and paired per-match RPS differences against the opening market, the closing market and Elo
+with bootstrap 95% intervals (percentile, fixed seed, ``bootstrap_resamples`` resamples).
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ PREDICTORS = MODELS + MARKETS + BASELINES
 COMPARISONS: dict[str, tuple[str, ...]] = {
     "all": MODELS + BASELINES,
     "market": MODELS + MARKETS + BASELINES,
+    "close": (*MODELS, "market_close", *BASELINES),
 }
 # Paired RPS differences (predictor minus reference) reported for every predictor of a
 # comparison that holds the reference: column prefix -> reference predictor.
@@ -101,6 +105,7 @@ class BacktestReport:
     seasons: list[SeasonFit]
     table: pd.DataFrame  # the flat summary, see to_frame()
     predictions: pd.DataFrame  # one row per test match: keys, result, <predictor>_p_home/draw/away
+    skipped_seasons: dict[int, str] = field(default_factory=dict)  # test season -> why it was skipped
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (comparison, test_season, league, predictor); ``test_season`` and
@@ -119,6 +124,7 @@ class BacktestReport:
             "leagues": list(self.leagues),
             "config": _jsonable(self.config),
             "seasons": [_jsonable(asdict(s)) for s in self.seasons],
+            "skipped_seasons": {str(k): v for k, v in self.skipped_seasons.items()},
             "table": _records(self.table),
         }
         if include_predictions:
@@ -311,6 +317,72 @@ def _prediction_rows(test: pd.DataFrame, probs: dict[str, np.ndarray]) -> pd.Dat
     return part
 
 
+class SkippedSeason(Exception):
+    """A test season the backtest cannot evaluate (the message is the reason)."""
+
+
+def _split(data: pd.DataFrame, season: int, leagues: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(history, test) of a test season. The history is the seasons before it that kicked off
+    before its first test match: with calendar-year and split seasons together, the season
+    before may end after the test season starts."""
+    test = data[data["season"] == season]
+    if test.empty:
+        raise SkippedSeason(f"no played match of {', '.join(leagues) or 'the leagues'}")
+    history = data[(data["season"] < season) & (data["kickoff"] < test["kickoff"].min())]
+    earlier = history["season"].nunique()
+    if earlier < 2:
+        raise SkippedSeason(f"{earlier} earlier season(s) of matches, 2 needed (one to fit, one to validate)")
+    return history, test
+
+
+def _test_season(
+    data: pd.DataFrame, season: int, fitting: dict[str, dict[str, Any]], required, leagues: list[str]
+) -> tuple[SeasonFit, pd.DataFrame]:
+    """Fit everything on the seasons before ``season`` and predict its matches. ``required``: the
+    columns a test match needs for the model's own prediction (else the no-market model's)."""
+    t0 = time.perf_counter()
+    history, test = _split(data, season, leagues)
+    # The test season leaks into nothing: every fit below sees `history` only.
+    _check_before(history["season"].unique(), season, "the training data")
+    try:
+        model, tuned = _fit_model(history, **fitting["model"], test_season=season, **fitting["common"])
+        no_market, tuned_nm = _fit_model(
+            history, **fitting["no_market"], test_season=season, **fitting["common"]
+        )
+    except training.TrainingError as exc:
+        raise SkippedSeason(f"training failed: {exc}") from exc
+    fitted_seasons = sorted(set(model.data_summary["seasons"]) | set(no_market.data_summary["seasons"]))
+    _check_before(fitted_seasons, season, "a model's fitted data")
+    fallback = (no_market.classifier, no_market.feature_columns) if required else None
+    probs = {
+        "model": training.served_proba(test, (model.classifier, model.feature_columns), fallback, required),
+        "model_no_market": no_market.predict_proba(test),
+        "market_open": test[list(MARKET_BASELINE_COLUMNS[:3])].to_numpy(dtype=np.float64),
+        "market_close": test[list(MARKET_BASELINE_COLUMNS[3:])].to_numpy(dtype=np.float64),
+        "elo": test[list(ELO_BASELINE_COLUMNS)].to_numpy(dtype=np.float64),
+        "elo_logit": _elo_logit(history, test),
+        "base_rate": _base_rates(history, test),
+    }
+    fit = SeasonFit(
+        test_season=season,
+        training_seasons=fitted_seasons,
+        validation_season=int(model.validation_seasons[-1]),
+        train_rows=len(history),
+        test_rows=len(test),
+        model_params=model.params,
+        no_market_params=no_market.params,
+        model_best_iteration=model.best_iteration,
+        no_market_best_iteration=no_market.best_iteration,
+        model_validation_rps=model.validation_metrics["rps"],
+        no_market_validation_rps=no_market.validation_metrics["rps"],
+        model_temperature=model.temperature,
+        no_market_temperature=no_market.temperature,
+        tuning={k: v for k, v in (("model", tuned), ("model_no_market", tuned_nm)) if v},
+        seconds=time.perf_counter() - t0,
+    )
+    return fit, _prediction_rows(test, probs)
+
+
 def walk_forward(
     features: pd.DataFrame,
     test_seasons: list[int],
@@ -354,6 +426,11 @@ def walk_forward(
         feature_columns, prior_columns = list(recipe.feature_columns), recipe.prior_columns
         params = recipe.params if params is None else params
         calibrate, stopping_metric = recipe.calibrate, recipe.stopping_metric
+    if recipe is not None and recipe.fallback is not None:
+        # The recipe's fallback is the no-market model: one fit serves both predictors.
+        if no_market_recipe not in (None, recipe.fallback):
+            raise ValueError("walk_forward: no_market_recipe differs from the recipe's fallback")
+        no_market_recipe = recipe.fallback
     if no_market_recipe is not None:
         searches["no_market"] = _search(no_market_recipe)
         no_market_feature_columns = list(no_market_recipe.feature_columns)
@@ -373,85 +450,54 @@ def walk_forward(
     leagues_seen = sorted(data["league"].unique().tolist())
     say = progress or (lambda message: None)
 
-    fits: list[SeasonFit] = []
-    parts: list[pd.DataFrame] = []
-    for season in test_seasons:
-        t0 = time.perf_counter()
-        history = data[data["season"] < season]
-        test = data[data["season"] == season]
-        if test.empty:
-            raise ValueError(f"walk_forward: no played match in test season {season} for {leagues_seen}")
-        if history.empty:
-            raise training.TrainingError(f"walk_forward: no season before test season {season}")
-        # The test season leaks into nothing: every fit below sees `history` only.
-        _check_before(history["season"].unique(), season, "the training data")
-        common = dict(
-            test_season=season,
+    required = tuple(recipe.required_columns) if recipe is not None and recipe.fallback else ()
+    fitting = {
+        "model": dict(
+            columns=feature_columns,
+            params=params,
+            name="model",
+            prior_columns=prior_columns,
+            calibrate=calibrate,
+            stopping_metric=stopping_metric,
+            **searches["model"],
+        ),
+        "no_market": dict(
+            columns=no_market_feature_columns,
+            params=no_market_params,
+            name="no-market",
+            prior_columns=no_market_prior_columns,
+            calibrate=no_market_calibrate,
+            stopping_metric=no_market_stopping,
+            **searches["no_market"],
+        ),
+        "common": dict(
             seed=seed,
             n_trials=n_trials,
             timeout_seconds=timeout_seconds,
             storage=storage,
             study_prefix=study_prefix,
             storage_engine_kwargs=storage_engine_kwargs,
-        )
-        model, tuned = _fit_model(
-            history,
-            feature_columns,
-            params,
-            name="model",
-            prior_columns=prior_columns,
-            calibrate=calibrate,
-            stopping_metric=stopping_metric,
-            **searches["model"],
-            **common,
-        )
-        no_market, tuned_nm = _fit_model(
-            history,
-            no_market_feature_columns,
-            no_market_params,
-            name="no-market",
-            prior_columns=no_market_prior_columns,
-            calibrate=no_market_calibrate,
-            stopping_metric=no_market_stopping,
-            **searches["no_market"],
-            **common,
-        )
-        fitted_seasons = sorted(set(model.data_summary["seasons"]) | set(no_market.data_summary["seasons"]))
-        _check_before(fitted_seasons, season, "a model's fitted data")
-
-        probs = {
-            "model": model.predict_proba(test),
-            "model_no_market": no_market.predict_proba(test),
-            "market_open": test[list(MARKET_BASELINE_COLUMNS[:3])].to_numpy(dtype=np.float64),
-            "market_close": test[list(MARKET_BASELINE_COLUMNS[3:])].to_numpy(dtype=np.float64),
-            "elo": test[list(ELO_BASELINE_COLUMNS)].to_numpy(dtype=np.float64),
-            "elo_logit": _elo_logit(history, test),
-            "base_rate": _base_rates(history, test),
-        }
-        parts.append(_prediction_rows(test, probs))
-        fits.append(
-            SeasonFit(
-                test_season=season,
-                training_seasons=fitted_seasons,
-                validation_season=int(model.validation_seasons[-1]),
-                train_rows=len(history),
-                test_rows=len(test),
-                model_params=model.params,
-                no_market_params=no_market.params,
-                model_best_iteration=model.best_iteration,
-                no_market_best_iteration=no_market.best_iteration,
-                model_validation_rps=model.validation_metrics["rps"],
-                no_market_validation_rps=no_market.validation_metrics["rps"],
-                model_temperature=model.temperature,
-                no_market_temperature=no_market.temperature,
-                tuning={k: v for k, v in (("model", tuned), ("model_no_market", tuned_nm)) if v},
-                seconds=time.perf_counter() - t0,
-            )
-        )
+        ),
+    }
+    fits: list[SeasonFit] = []
+    parts: list[pd.DataFrame] = []
+    skipped: dict[int, str] = {}
+    for season in test_seasons:
+        try:
+            fit, part = _test_season(data, season, fitting, required, leagues_seen)
+        except SkippedSeason as exc:
+            skipped[season] = str(exc)
+            say(f"test season {season} skipped: {exc}")
+            continue
+        fits.append(fit)
+        parts.append(part)
         say(
-            f"test season {season}: trained on {fitted_seasons[0]}-{fitted_seasons[-1]} "
-            f"({len(history)} matches), {len(test)} test matches, {time.perf_counter() - t0:.1f}s"
+            f"test season {season}: trained on {fit.training_seasons[0]}-{fit.training_seasons[-1]} "
+            f"({fit.train_rows} matches), {fit.test_rows} test matches, {fit.seconds:.1f}s"
         )
+    if not parts:
+        reasons = "; ".join(f"test season {s}: {reason}" for s, reason in skipped.items())
+        raise training.TrainingError(f"no test season can be evaluated ({reasons})")
 
     predictions = pd.concat(parts, ignore_index=True)
     table = summarise(predictions, seed=seed, resamples=bootstrap_resamples)
@@ -475,12 +521,13 @@ def walk_forward(
     return BacktestReport(
         run_id=run_id or uuid.uuid4().hex,
         created_at=datetime.now(UTC).isoformat(),
-        test_seasons=test_seasons,
+        test_seasons=[fit.test_season for fit in fits],
         leagues=leagues_seen,
         config=config,
         seasons=fits,
         table=table,
         predictions=predictions,
+        skipped_seasons=skipped,
     )
 
 

@@ -14,6 +14,11 @@ Options (all off by default, so the plain model is unchanged):
 - ``calibrate``: temperature scaling fitted on the validation predictions (one parameter,
   minimising log loss), applied to every prediction of the refitted model.
 - ``stopping_metric``: early stopping on ``"mlogloss"`` (default) or ``"rps"``.
+
+A recipe may name ``required_columns`` and a ``fallback`` recipe (:func:`train_recipe`): rows
+without every required column (the market recipe: matches without opening prices, e.g. of
+leagues the source publishes closing prices only for) are predicted by the fallback's model.
+Closing prices are never features nor priors: they do not exist when predictions are published.
 """
 
 from __future__ import annotations
@@ -73,6 +78,9 @@ class Recipe:
     tuning_validation_seasons: int = 1
     # A tuned trial replaces the fixed parameters only when its validation RPS is lower by this.
     tuning_min_improvement: float = 0.0
+    # Rows lacking any of these columns are predicted by the fallback recipe's model.
+    required_columns: tuple[str, ...] = ()
+    fallback: Recipe | None = None
 
     def tune_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :func:`footcast.models.tuning.tune`: the recipe's prior, stopping
@@ -105,6 +113,8 @@ class Recipe:
             "search_space": {k: list(v) for k, v in self.search_space.items()} if self.search_space else None,
             "tuning_validation_seasons": self.tuning_validation_seasons,
             "tuning_min_improvement": self.tuning_min_improvement,
+            "required_columns": list(self.required_columns),
+            "fallback": self.fallback.to_dict() if self.fallback else None,
         }
 
 
@@ -121,6 +131,15 @@ class Recipe:
 # the best of 20 trials on one validation set is mostly luck. Hence tuning.DEFAULT_TRIALS = 0
 # and, when tuning is asked for, a trial replaces the fixed parameters only when it is better
 # by 0.0005 RPS on the validation season (20 trials with it: 0.19568 / 0.19966).
+NO_MARKET_RECIPE = Recipe(
+    name="no_market",
+    feature_columns=NO_MARKET_FEATURES,
+    prior_columns=None,
+    calibrate=False,
+    stopping_metric="rps",
+    params={},
+    tuning_min_improvement=0.0005,
+)
 MARKET_RECIPE = Recipe(
     name="market",
     feature_columns=MODEL_FEATURES,
@@ -135,15 +154,10 @@ MARKET_RECIPE = Recipe(
         "reg_lambda": 10.0,
     },
     tuning_min_improvement=0.0005,
-)
-NO_MARKET_RECIPE = Recipe(
-    name="no_market",
-    feature_columns=NO_MARKET_FEATURES,
-    prior_columns=None,
-    calibrate=False,
-    stopping_metric="rps",
-    params={},
-    tuning_min_improvement=0.0005,
+    # Matches without opening prices (a league with closing prices only, old seasons) are
+    # predicted by the no-market model: the market model would boost from the Elo prior there.
+    required_columns=MARKET_OPEN_COLUMNS[:3],
+    fallback=NO_MARKET_RECIPE,
 )
 
 
@@ -167,6 +181,10 @@ class TrainedModel:
     # Held-out probabilities of the validation seasons (keys, result, p_home/p_draw/p_away): what
     # validation_metrics scored, by the model fitted before the validation seasons.
     validation_predictions: pd.DataFrame | None = None
+    # train_recipe: the fallback's model predicts the rows lacking a required column; then
+    # validation_metrics / validation_predictions are those of the pair as served.
+    fallback: TrainedModel | None = None
+    required_columns: tuple[str, ...] = ()
 
     def validation_metrics_by_league(self) -> dict[str, dict[str, float]]:
         if self.validation_predictions is None:
@@ -179,13 +197,8 @@ class TrainedModel:
         return out
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        return predict_proba(
-            self.classifier,
-            frame,
-            self.feature_columns,
-            prior_columns=self.prior_columns,
-            temperature=self.temperature,
-        )
+        fallback = (self.fallback.classifier, self.fallback.feature_columns) if self.fallback else None
+        return served_proba(frame, (self.classifier, self.feature_columns), fallback, self.required_columns)
 
 
 def played(features: pd.DataFrame) -> pd.DataFrame:
@@ -440,3 +453,65 @@ def predict_proba(
     # broken model and fails here; float32 rounding is renormalised away in float64.
     metrics.check_probabilities(probs, tolerance=1e-4)
     return apply_temperature(probs / probs.sum(axis=1, keepdims=True), temperature)
+
+
+def served_by_primary(frame: pd.DataFrame, required_columns) -> np.ndarray:
+    """Rows the recipe's own model predicts: those with every required column (finite)."""
+    if not required_columns:
+        return np.ones(len(frame), dtype=bool)
+    return np.isfinite(_matrix(frame, list(required_columns))).all(axis=1)
+
+
+def served_proba(frame: pd.DataFrame, primary, fallback=None, required_columns=()) -> np.ndarray:
+    """Probabilities (n, 3) as served: ``primary`` = (classifier, feature columns) for the rows
+    with every required column, ``fallback`` (the same, or None: primary everywhere) elsewhere."""
+    probs = np.zeros((len(frame), 3))
+    use = served_by_primary(frame, required_columns) if fallback else np.ones(len(frame), dtype=bool)
+    for model, rows in ((primary, use), (fallback, ~use)):
+        if rows.any():
+            probs[rows] = predict_proba(model[0], frame[rows], model[1])
+    return probs
+
+
+def train_recipe(
+    features: pd.DataFrame,
+    recipe: Recipe,
+    *,
+    params: dict[str, Any] | None = None,
+    fallback_params: dict[str, Any] | None = None,
+    seed: int = 0,
+    validation_seasons: int = 1,
+) -> TrainedModel:
+    """:func:`train_model` of the recipe (its fixed parameters unless ``params``), and of its
+    fallback recipe on the same rows; the held-out predictions and metrics are the pair's as
+    served (each validation row scored by the model that would predict it)."""
+    trained = train_model(
+        features,
+        list(recipe.feature_columns),
+        params=recipe.params if params is None else params,
+        seed=seed,
+        validation_seasons=validation_seasons,
+        **recipe.train_kwargs(),
+    )
+    if recipe.fallback is None:
+        return trained
+    fallback = train_model(
+        features,
+        list(recipe.fallback.feature_columns),
+        params=recipe.fallback.params if fallback_params is None else fallback_params,
+        seed=seed,
+        validation_seasons=validation_seasons,
+        **recipe.fallback.train_kwargs(),
+    )
+    _, valid = time_split(features, validation_seasons)
+    use = served_by_primary(valid, recipe.required_columns)
+    held = trained.validation_predictions.copy()
+    columns = ["p_home", "p_draw", "p_away"]
+    held.loc[~use, columns] = fallback.validation_predictions.loc[~use, columns].to_numpy()
+    held["recipe"] = np.where(use, recipe.name, recipe.fallback.name)
+    trained.fallback, trained.required_columns = fallback, tuple(recipe.required_columns)
+    trained.validation_predictions = held
+    trained.validation_metrics = metrics.score_all(
+        held[columns].to_numpy(), metrics.encode_results(held["result"])
+    )
+    return trained

@@ -52,11 +52,10 @@ def last_ingest_tick(now: datetime) -> datetime:
 
 def ingest_requests(warehouse: WarehouseResource) -> dg.SkipReason | list[dg.RunRequest]:
     """One run of the current season's partition per scheduled league."""
-    season = catalogue.current_season()
     leagues = scheduled_leagues(warehouse.get())
     if not leagues:
         return dg.SkipReason("no league has validated matches yet: backfill a league first")
-    keys = [str(catalogue.partition_key(league, season)) for league in leagues]
+    keys = [str(catalogue.partition_key(league, catalogue.current_season(league))) for league in leagues]
     # run_key: one run per partition per tick, also when a tick is retried after a crash.
     return [
         dg.RunRequest(

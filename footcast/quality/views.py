@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from footcast.data import schema
+from footcast.data import catalogue, schema
 from footcast.quality.expectations import GOAL_COLUMNS, REGULAR_OVERROUNDS, odds_triplet, overround_column
 
 
@@ -134,7 +134,7 @@ def validation_view(
     n = len(frame)
     view["partition_league"] = np.full(n, league, dtype=object)
     view["partition_season"] = np.full(n, float(season))
-    season_start, season_end = schema.season_window(season)
+    season_start, season_end = catalogue.season_window(league, season)
     view["season_start"] = pd.Series([season_start] * n, dtype=view["kickoff"].dtype)
     view["season_end"] = pd.Series([season_end] * n, dtype=view["kickoff"].dtype)
     ids = view["match_id"]

@@ -4,7 +4,10 @@ Reads the validated ``matches`` of the warehouse, builds the point-in-time featu
 (the same ``build_features`` the ``features`` asset runs), and runs
 :func:`footcast.models.backtest.walk_forward` with the recipes the ``model`` asset trains
 (``training.MARKET_RECIPE`` / ``NO_MARKET_RECIPE``): for each test season S, both models are
-tuned (``n_trials`` Optuna trials on season S-1) and fitted on seasons before S only. The result
+tuned (``n_trials`` Optuna trials on season S-1) and fitted on seasons before S only. Any list
+of leagues works: a league with closing prices only is scored against the closing market (the
+model serves it the no-market recipe), and a test season that cannot be evaluated (no earlier
+seasons to fit on) is skipped with its reason. The result
 goes to the ``backtests`` table (one row per evaluation x comparison x test season x league x
 predictor) and to MLflow (one run per evaluation in the ``footcast-evaluate`` experiment, with
 the overall and per-league metrics, the table and an RPS-by-season plot as artifacts).
@@ -58,8 +61,10 @@ def load_features(warehouse: Warehouse) -> pd.DataFrame:
     return feature_builder.build_features(history)
 
 
-def check_seasons(frame: pd.DataFrame, test_seasons: list[int], leagues: list[str] | None) -> list[str]:
-    """The leagues to evaluate; EvaluationError naming the league/season that lacks data."""
+def check_leagues(frame: pd.DataFrame, leagues: list[str] | None) -> list[str]:
+    """The leagues to evaluate (any list of leagues the warehouse holds: a test season their
+    matches cannot be evaluated in is skipped with its reason); EvaluationError naming the
+    leagues the warehouse lacks."""
     available = sorted(frame["league"].unique().tolist())
     chosen = list(leagues) if leagues else available
     missing = [league for league in chosen if league not in available]
@@ -68,20 +73,6 @@ def check_seasons(frame: pd.DataFrame, test_seasons: list[int], leagues: list[st
             f"no validated matches of league(s) {', '.join(missing)} in the warehouse "
             f"(it has {', '.join(available)}): run `footcast backfill --leagues {','.join(missing)}` first"
         )
-    played = training.played(frame[frame["league"].isin(chosen)])
-    for league in chosen:
-        seasons = set(played.loc[played["league"] == league, "season"].astype(int))
-        absent = [s for s in test_seasons if s not in seasons]
-        if absent:
-            raise EvaluationError(
-                f"league {league} has no played match in test season(s) {', '.join(map(str, absent))} "
-                f"(warehouse seasons {min(seasons)}-{max(seasons)})"
-            )
-        if len([s for s in seasons if s < min(test_seasons)]) < 2:
-            raise EvaluationError(
-                f"league {league} needs at least 2 seasons before test season {min(test_seasons)} "
-                "(one to fit, one to validate)"
-            )
     return chosen
 
 
@@ -110,7 +101,7 @@ def evaluate(
     if frame is None:
         frame = load_features(warehouse)
         say(f"features of {len(frame)} validated matches built")
-    chosen = check_seasons(frame, test_seasons, leagues)
+    chosen = check_leagues(frame, leagues)
     try:
         report = backtest.walk_forward(
             frame,
@@ -125,7 +116,7 @@ def evaluate(
             progress=say,
         )
     except training.TrainingError as exc:
-        raise EvaluationError(f"training failed for leagues {','.join(chosen)}: {exc}") from exc
+        raise EvaluationError(f"leagues {','.join(chosen)}: {exc}") from exc
     report.config["recipes"] = {
         "model": training.MARKET_RECIPE.to_dict(),
         "model_no_market": training.NO_MARKET_RECIPE.to_dict(),
@@ -158,17 +149,31 @@ def store(warehouse: Warehouse, report: backtest.BacktestReport, mlflow_run_id: 
     return warehouse.replace_partition(backtests, {"run_id": report.run_id}, frame)
 
 
+# The comparison each league's summary shows: the first one with matches of the league.
+COMPARISON_PREFERENCE = ("market", "close", "all")
+COMPARISON_SCOPE = {
+    "market": "with opening and closing prices",
+    "close": "with closing prices",
+    "all": "all matches",
+}
+
+
 def overall(report: backtest.BacktestReport) -> pd.DataFrame:
-    """Rows of every test season together: the ``market`` comparison when it has matches
-    (every predictor on the same matches), else ``all``."""
-    table = report.table
-    comparison = "market" if (table["comparison"] == "market").any() else "all"
-    return table[(table["comparison"] == comparison) & (table["test_season"] == backtest.ALL)]
+    """Rows of every test season together, per league (and ``all``) its first comparison of
+    ``COMPARISON_PREFERENCE`` with matches: every predictor on the same matches, the opening
+    market where the league has it, else the closing market as the reference."""
+    table = report.table[report.table["test_season"] == backtest.ALL]
+    parts = []
+    for _, rows in table.groupby("league", sort=False):
+        chosen = next(c for c in COMPARISON_PREFERENCE if (rows["comparison"] == c).any())
+        parts.append(rows[rows["comparison"] == chosen])
+    return pd.concat(parts, ignore_index=True)
 
 
 def rps_by_season(report: backtest.BacktestReport) -> pd.DataFrame:
     table = report.table
-    comparison = overall(report)["comparison"].iloc[0]
+    summary = overall(report)
+    comparison = summary.loc[summary["league"] == backtest.ALL, "comparison"].iloc[0]
     rows = table[
         (table["comparison"] == comparison)
         & (table["league"] == backtest.ALL)
@@ -195,7 +200,9 @@ def log_evaluation(tracking: ModelRegistry, report: backtest.BacktestReport) -> 
                 "n_trials": report.config.get("n_trials"),
                 "seed": report.config.get("seed"),
                 "bootstrap_resamples": report.config.get("bootstrap_resamples"),
-                "comparison": summary["comparison"].iloc[0],
+                "comparison": ",".join(
+                    f"{league}:{c}" for league, c in summary.groupby("league")["comparison"].first().items()
+                )[:6000],
                 "model_recipe": json.dumps(report.config["recipes"]["model"], sort_keys=True)[:6000],
                 "no_market_recipe": json.dumps(report.config["recipes"]["model_no_market"], sort_keys=True),
             }
@@ -212,6 +219,7 @@ def log_evaluation(tracking: ModelRegistry, report: backtest.BacktestReport) -> 
                 "diff_vs_market_rps",
                 "ci_low",
                 "ci_high",
+                "diff_vs_close_rps",
             ):
                 value = getattr(row, score)
                 if value is not None and np.isfinite(value):
@@ -253,7 +261,7 @@ def recorded_report(tracking: ModelRegistry, mlflow_run_id: str) -> dict:
 # -- output -------------------------------------------------------------------------------------
 
 LABELS = {
-    "model": "model (market recipe)",
+    "model": "model (as served)",
     "model_no_market": "model without market",
     "market_open": "opening market",
     "market_close": "closing market",
@@ -273,23 +281,25 @@ def format_table(evaluation: Evaluation) -> str:
     """The human summary: per league and overall, every predictor on the same matches."""
     report = evaluation.report
     summary = overall(report)
-    comparison = summary["comparison"].iloc[0]
     lines = [
         f"walk-forward backtest {report.run_id}: test seasons "
         f"{report.test_seasons[0]}-{report.test_seasons[-1]}, leagues {', '.join(report.leagues)}, "
         f"{report.config.get('n_trials')} Optuna trials per model and season",
-        f"(comparison '{comparison}': every predictor scored on the same matches; "
-        "lower is better; model - market: paired RPS difference with a bootstrap 95% interval)",
+        "(per league every predictor scored on the same matches; lower is better; model - market: "
+        "paired RPS difference with a bootstrap 95% interval)",
+        "(model as served: the market recipe; the model without market for matches without opening prices)",
+        *(f"test season {season} skipped: {reason}" for season, reason in report.skipped_seasons.items()),
     ]
     # The pooled block only when there is more than one league (else it repeats the league's).
     leagues = ([backtest.ALL] if len(report.leagues) > 1 else []) + list(report.leagues)
     for league in leagues:
         rows = summary[summary["league"] == league]
-        if rows.empty:
-            continue
-        n = int(rows["n"].iloc[0])
         lines.append("")
-        lines.append(f"{'all leagues' if league == backtest.ALL else league}: {n} matches")
+        if rows.empty:
+            lines.append(f"{league}: no played match in the evaluated test seasons")
+            continue
+        n, scope = int(rows["n"].iloc[0]), COMPARISON_SCOPE[rows["comparison"].iloc[0]]
+        lines.append(f"{'all leagues' if league == backtest.ALL else league}: {n} matches ({scope})")
         lines.append(
             f"  {'predictor':22} {'RPS':>8} {'log loss':>9} {'Brier':>8}  "
             f"{'minus opening market [95% CI]':32} {'minus closing':>13}"

@@ -23,8 +23,9 @@ class NoChampionError(LookupError):
 
 def score_fixtures(
     features: pd.DataFrame,
-    classifier,
-    feature_columns: list[str],
+    model: tuple,
+    fallback: tuple | None = None,
+    required_columns=(),
     *,
     now: datetime,
     model_name: str,
@@ -32,10 +33,12 @@ def score_fixtures(
     feature_set_version: str,
     publish_version: str,
 ) -> pd.DataFrame:
-    """A batch of predictions for every fixture that kicks off after ``now``."""
+    """A batch of predictions for every fixture that kicks off after ``now``, in every league of
+    the features. ``model`` / ``fallback``: (classifier, feature columns); the fallback predicts
+    the fixtures without every ``required_columns`` (see ``training.served_proba``)."""
     upcoming = features[~features["played"].astype(bool) & (features["kickoff"] > pd.Timestamp(now))]
     upcoming = upcoming.sort_values(["kickoff", "match_id"])
-    probs = training.predict_proba(classifier, upcoming, feature_columns)
+    probs = training.served_proba(upcoming, model, fallback, required_columns)
     batch = upcoming[ID_COLUMNS].reset_index(drop=True).copy()
     batch["p_home"], batch["p_draw"], batch["p_away"] = probs[:, 0], probs[:, 1], probs[:, 2]
     batch["fair_odds_home"] = 1.0 / batch["p_home"]
@@ -53,16 +56,19 @@ def champion_batch(
     registry: ModelRegistry, warehouse: Warehouse, *, now: datetime, publish_version: str
 ) -> tuple[Champion, pd.DataFrame]:
     """The registry's champion and its batch of predictions for the warehouse's features (the
-    champion's own feature columns and feature set version)."""
+    champion's own feature columns and feature set version; its fallback model for the fixtures
+    without the recipe's required columns, e.g. of leagues without opening prices)."""
     champion = registry.champion()
     if champion is None:
         raise NoChampionError("no champion model is registered in MLflow yet: materialize `model` first")
     frame = warehouse.read_features()
-    classifier = registry.load_model(champion.version)
+    recipe = champion.trained_recipe()
+    fallback = registry.load_fallback(champion)
     batch = score_fixtures(
         frame,
-        classifier,
-        champion.feature_columns,
+        (registry.load_model(champion.version), champion.feature_columns),
+        (fallback, list(recipe.fallback.feature_columns)) if fallback is not None else None,
+        recipe.required_columns,
         now=now,
         model_name=registry.registered_model_name,
         model_version=champion.version,

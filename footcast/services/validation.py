@@ -9,9 +9,17 @@ from typing import Any
 import pandas as pd
 
 from footcast import config
-from footcast.adapters.warehouse import Warehouse, matches, quarantine, raw_matches
+from footcast.adapters.warehouse import (
+    QUARANTINED_BY_RAW,
+    QUARANTINED_BY_VALIDATED,
+    Warehouse,
+    matches,
+    quarantine,
+    raw_matches,
+)
 from footcast.data import catalogue, schema, teams
 from footcast.quality.validation import PartitionInput, ValidationOutcome, validate_partitions
+from footcast.services import findings
 
 _COMPARED = [c for c in schema.MATCH_COLUMNS if c not in schema.LINEAGE_COLUMNS]
 
@@ -24,6 +32,8 @@ class ValidationReport:
     raw_rows: int
     written: bool
     changes: dict[str, Any] = field(default_factory=dict)
+    # what the raw step could not read: findings of kept rows and its rejected rows
+    findings: findings.PartitionFindings = field(default_factory=findings.PartitionFindings)
 
     @property
     def blocking_names(self) -> list[str]:
@@ -45,6 +55,9 @@ class ValidationReport:
             "quarantine_share": round(self.outcome.quarantine_share, 4),
             "quarantine_reasons": json.dumps(reasons, sort_keys=True),
             "partition_replaced": self.written,
+            "findings": len(self.findings.findings),
+            "rejected": len(self.findings.rejected),
+            "findings_summary": self.findings.summary(),
             **self.changes,
         }
 
@@ -96,6 +109,24 @@ def _read_partitions(
     return {target: groups.get(target, empty) for target in targets}
 
 
+def _read_raw_rejects(
+    warehouse: Warehouse, targets: list[tuple[str, int]]
+) -> dict[tuple[str, int], pd.DataFrame]:
+    """(league, season) -> the raw step's quarantine rows of that partition; one query for all."""
+    leagues = sorted({league for league, _season in targets})
+    seasons = sorted({season for _league, season in targets})
+    stored = warehouse.read(
+        quarantine,
+        {"league": leagues, "season": seasons, "quarantined_by": QUARANTINED_BY_RAW},
+        columns=["league", "season", "source_line", "reasons", "failed_values", "raw_text"],
+    )
+    groups = {
+        (str(league), int(season)): group for (league, season), group in stored.groupby(["league", "season"])
+    }
+    empty = stored.iloc[0:0]
+    return {target: groups.get(target, empty) for target in targets}
+
+
 def validate_and_store(
     warehouse: Warehouse, league_code: str, season: int, max_quarantine_share: float = 0.05
 ) -> ValidationReport:
@@ -108,6 +139,7 @@ def validate_and_store_many(
     """Validate raw (league, season) partitions (one suite run for all of them) and store each
     outcome atomically: a partition whose blocking checks fail keeps its previous version."""
     raw_by_partition = _read_partitions(warehouse, raw_matches, targets)
+    rejects_by_partition = _read_raw_rejects(warehouse, targets)
     previous_by_partition = _read_partitions(warehouse, matches, targets)
     raws = [raw_by_partition[target].drop(columns="fetched_at") for target in targets]
     fetched = [raw_by_partition[target]["fetched_at"].max() for target in targets]
@@ -117,7 +149,7 @@ def validate_and_store_many(
                 raw,
                 league=league_code,
                 season=season,
-                completed=catalogue.is_completed(season),
+                completed=catalogue.is_completed(season, league_code),
                 known_teams=known_teams(league_code),
             )
             for raw, (league_code, season) in zip(raws, targets, strict=True)
@@ -127,6 +159,7 @@ def validate_and_store_many(
     reports = []
     for (league_code, season), raw, fetched_at, outcome in zip(targets, raws, fetched, outcomes, strict=True):
         report = ValidationReport(league_code, season, outcome, raw_rows=len(raw), written=False)
+        report.findings = findings.of_partition(raw, rejects_by_partition[(league_code, season)])
         reports.append(report)
         if report.blocked:
             continue
@@ -136,9 +169,13 @@ def validate_and_store_many(
         valid = outcome.valid.assign(fetched_at=fetched_at)
         held = outcome.quarantined.assign(fetched_at=fetched_at)
         held["quarantined_at"] = pd.Timestamp(config.now())
+        held["quarantined_by"] = QUARANTINED_BY_VALIDATED
         with warehouse.engine.begin() as conn:
             warehouse.replace_partition(matches, where, valid, conn)
-            warehouse.replace_partition(quarantine, where, held, conn)
+            # only this layer's rows: the raw step's rejects of the partition stay
+            warehouse.replace_partition(
+                quarantine, {**where, "quarantined_by": QUARANTINED_BY_VALIDATED}, held, conn
+            )
         report.written = True
         report.changes = diff(previous, outcome.valid)
     return reports

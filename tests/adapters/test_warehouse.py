@@ -69,3 +69,45 @@ def test_concurrent_writes_of_one_partition_never_mix_or_duplicate(warehouse):
             back = warehouse.read_matches(table, where)
             assert len(back) == 5 and back["match_id"].is_unique
             assert back["fthg"].nunique() == 1  # one writer's version, whole
+
+
+def test_create_all_adds_the_columns_an_older_table_lacks(warehouse):
+    """A warehouse of an older version gains new nullable columns (and the ones with a server
+    default, filled for its existing rows) without losing a row."""
+    from footcast.adapters.warehouse import quarantine
+
+    old = sa.MetaData()
+    added = {"findings", "raw_text", "quarantined_by"}
+    sa.Table(
+        "quarantine", old, *[sa.Column(c.name, c.type) for c in quarantine.columns if c.name not in added]
+    )
+    sa.Table(
+        "raw_matches", old, *[sa.Column(c.name, c.type) for c in raw_matches.columns if c.name not in added]
+    )
+    with warehouse.engine.begin() as conn:
+        for table in (raw_matches, quarantine):
+            table.drop(conn)
+        old.create_all(conn)
+        conn.execute(
+            old.tables["quarantine"].insert(),
+            [
+                {
+                    "league": "E0",
+                    "season": 2023,
+                    "reasons": "goals_in_range",
+                    "failed_values": "{}",
+                    "quarantined_at": pd.Timestamp("2024-01-01").to_pydatetime(),
+                }
+            ],
+        )
+    warehouse.create_all()
+    warehouse.create_all()  # idempotent
+    inspector = sa.inspect(warehouse.engine)
+    for table in (raw_matches, quarantine):
+        stored = [c["name"] for c in inspector.get_columns(table.name, schema=warehouse.db_schema)]
+        assert sorted(stored) == sorted(c.name for c in table.columns)
+    back = warehouse.read(quarantine)
+    assert back[["reasons", "quarantined_by"]].values.tolist() == [["goals_in_range", "validated"]]
+    assert back["raw_text"].isna().all()
+    warehouse.replace_partition(raw_matches, {"league": "E0", "season": 2023}, rows("E0", 2023, 2))
+    assert warehouse.count(raw_matches) == 2

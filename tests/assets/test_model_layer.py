@@ -133,7 +133,7 @@ def test_evaluate_cli_table_and_errors(footcast_home):
     # Progress lines, then the error in one line: no Dagster event log, no stack trace.
     assert missing.returncode == 1 and "Stack Trace" not in missing.stderr and "STEP_" not in missing.stderr
     assert missing.stderr.splitlines()[-1].startswith("footcast evaluate: ")
-    assert "SIM1 has no played match in test season(s) 2030" in missing.stderr
+    assert "no test season can be evaluated (test season 2030: no played match of SIM1)" in missing.stderr
     assert footcast("evaluate", "--test-seasons", "2024", "--trials", "-1", env=env).returncode == 2
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.support import GOOD_E0, SHARED_DATA
+from tests.support import FLAWED_E0, FLAWED_ROWS, GOOD_E0, SHARED_DATA
 
 REAL = SHARED_DATA / "mmz4281"
 
@@ -292,7 +292,7 @@ def test_another_seasons_file_is_refused_at_the_raw_step_and_not_archived(site, 
     assert not result.success
     text = failure_text(result)
     assert url in text and "E0|2022-23" in text
-    assert "380 of 380 matches fall outside the 2022-23 season window 2022-07-01..2023-07-31" in text
+    assert "380 of 380 matches fall outside the 2022-23 season window 2022-07-01..2023-08-31" in text
     assert "2021-08-13..2022-05-22" in text
     assert warehouse.count(raw_matches, where) == 0 and archived_versions(warehouse, url) == 0
     # Fixed at the source: the next run downloads it (nothing pinned in the archive).
@@ -310,26 +310,78 @@ def test_another_seasons_file_is_refused_at_the_raw_step_and_not_archived(site, 
     assert str(raw["kickoff"].min().date()) == "2022-08-05"
 
 
-def test_a_file_with_duplicated_matches_is_refused(site, ingest):
+def quarantined(warehouse, where: dict):
+    from footcast.adapters.warehouse import quarantine
+
+    return warehouse.read(quarantine, where).sort_values("source_line").reset_index(drop=True)
+
+
+def test_a_bad_stat_price_and_date_lose_two_cells_and_one_row_not_the_season(site, ingest):
+    import json
+
+    from footcast.adapters.warehouse import matches, raw_matches
+
+    run, warehouse = ingest
+    where = {"league": "E0", "season": 2024}
+    site.routes["/mmz4281/2425/E0.csv"] = (200, FLAWED_E0)
+    result = run("E0", 2024)
+    assert result.success, failure_text(result)
+    assert warehouse.count(raw_matches, where) == warehouse.count(matches, where) == 4
+    valid = warehouse.read(matches, where).sort_values("source_line")
+    assert valid["home_yellow"].isna().tolist() == [False, True, False, False]
+    assert valid["odds_b365_open_h"].isna().tolist() == [False, False, True, False]
+    assert [json.loads(text)[0]["column"] for text in valid["findings"].dropna()] == ["HY", "B365H"]
+    held = quarantined(warehouse, where)
+    assert held[["source_line", "reasons", "quarantined_by"]].values.tolist() == [[5, "unparseable", "raw"]]
+    assert held["raw_text"][0] == FLAWED_ROWS[3].decode().rstrip("\r\n")
+    assert "Date '32/08/2024'" in json.loads(held["failed_values"][0])["unparseable"]["reason"]
+    assert held["home_team"][0] == "Everton" and held["kickoff"].isna().all()
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert all(checks[name].passed for name in ("schema", "table", "rows"))
+    found = checks["findings"]
+    assert not found.passed and not found.blocking and found.severity.value == "WARN"
+    assert "2 unreadable cells and 1 rejected rows in 1 of 1 partitions: E0|2024-25:" in found.description
+    assert "HY line 3; B365H line 4; rejected line 5 (unparseable: unparseable Date" in found.description
+    detail = found.metadata["partitions"].value["E0|2024-25"]
+    assert [(f["line"], f["column"], f["raw"]) for f in detail["findings"]] == [
+        (3, "HY", "1.2"),
+        (4, "B365H", "3.53.75"),
+    ]
+    assert [(r["line"], r["raw_text"]) for r in detail["rejected"]] == [(5, held["raw_text"][0])]
+    # The validated layer replaces only its own quarantine rows: a second run keeps the raw reject.
+    assert run("E0", 2024, force=True).success
+    assert quarantined(warehouse, where)["quarantined_by"].tolist() == ["raw"]
+    # A corrected file replaces the raw rejects of the partition too.
+    site.routes["/mmz4281/2425/E0.csv"] = (200, FLAWED_E0.replace(b"32/08/2024", b"18/08/2024"))
+    result = run("E0", 2024, force=True)
+    assert result.success and quarantined(warehouse, where).empty
+    assert warehouse.count(matches, where) == 5
+
+
+def test_a_repeated_match_is_quarantined_and_a_file_of_mostly_repeats_refused(site, ingest):
     from footcast.adapters.warehouse import matches, raw_matches
 
     run, warehouse = ingest
     path, url, where = (
-        "/mmz4281/2223/E0.csv",
-        f"{site.url}/mmz4281/2223/E0.csv",
-        {"league": "E0", "season": 2022},
+        "/mmz4281/2425/E0.csv",
+        f"{site.url}/mmz4281/2425/E0.csv",
+        {"league": "E0", "season": 2024},
     )
-    good = real_file("2223")
-    site.routes[path] = (200, good)
-    assert run("E0", 2022).success
-    lines = good.splitlines(keepends=True)
-    site.routes[path] = (200, good + b"".join(lines[1:50]))  # 49 rows repeated at the end
-    result = run("E0", 2022, force=True)
+    once = FLAWED_E0.replace(b"32/08/2024", b"18/08/2024")
+    site.routes[path] = (200, once + FLAWED_ROWS[0].replace(b",2,3,", b",4,4,"))  # line 2 again, other cards
+    result = run("E0", 2024)
+    assert result.success, failure_text(result)
+    assert warehouse.count(raw_matches, where) == warehouse.count(matches, where) == 5
+    assert warehouse.read(matches, {**where, "home_team": "Man United"})["home_yellow"].tolist() == [2]
+    held = quarantined(warehouse, where)
+    assert held[["source_line", "reasons", "home_team"]].values.tolist() == [[7, "duplicate", "Man United"]]
+    assert "repeats the match of line 2" in held["failed_values"][0]
+    # The whole file served twice: half of its rows repeat a match, a broken file (nothing replaced).
+    site.routes[path] = (200, once + once.split(b"\r\n", 1)[1])
+    result = run("E0", 2024, force=True)
     assert not result.success
-    text = failure_text(result)
-    assert f"{url} [E0|2022-23] line 382: duplicated matches: 49 of 429 rows repeat a match" in text
-    assert "repeats line 2" in text
-    assert warehouse.count(raw_matches, where) == warehouse.count(matches, where) == 380
+    assert f"{url} [E0|2024-25] line 7: mostly repeats: 5 of 10 rows repeat a match" in failure_text(result)
+    assert warehouse.count(raw_matches, where) == 5 and len(quarantined(warehouse, where)) == 1
     assert archived_versions(warehouse, url) == 1
 
 
@@ -345,13 +397,22 @@ def test_every_real_file_passes_the_raw_steps_season_file_checks():
         pytest.skip(f"no real football-data files under {REAL}")
     for path in files:
         season = next(s for s in range(1990, 2100) if schema.season_code(s) == path.parent.name)
-        frame = parse_results(
+        result = parse_results(
             path.read_bytes(), league=path.stem, season=season, source_url=str(path), content_hash="x"
         )
+        frame = result.matches
+        assert result.rejected.empty, (path, result.rejected[["source_line", "reason"]].to_string())
         start, end = schema.season_window(season)
         assert frame["kickoff"].between(start, end, inclusive="left").all(), path
         key = f"{path.stem}|{schema.season_key(season)}"
-        check_season_file(frame, season=season, url=str(path), partition=key, stored_matches=len(frame))
+        check_season_file(
+            frame,
+            rejected=result.rejected,
+            season=season,
+            url=str(path),
+            partition=key,
+            stored_matches=len(frame),
+        )
         with pytest.raises(ValueError, match="fewer matches than stored"):
             check_season_file(
                 frame, season=season, url=str(path), partition=key, stored_matches=len(frame) + 1

@@ -33,7 +33,17 @@ def test_help_lists_only_working_commands(cli_env):
     result = footcast("--help", env=cli_env)
     assert result.returncode == 0
     listed = set(re.findall(r"^    (\w+)\s", result.stdout, flags=re.M))
-    assert listed == {"demo", "run", "lookup", "backfill", "export", "publish", "evaluate", "serve"}
+    assert listed == {
+        "demo",
+        "run",
+        "lookup",
+        "backfill",
+        "export",
+        "publish",
+        "evaluate",
+        "serve",
+        "leagues",
+    }
 
 
 def test_bad_usage_exits_2(cli_env):
@@ -42,9 +52,10 @@ def test_bad_usage_exits_2(cli_env):
     result = footcast("lookup", "--league", "SIM1", "--date", "29/11/2026", env=cli_env)
     assert result.returncode == 2 and "not a date" in result.stderr
     result = footcast("backfill", "--leagues", "E0,XX", "--seasons", "2020-2021", env=cli_env)
-    assert result.returncode == 2 and "unknown league(s) XX;" in result.stderr
+    assert result.returncode == 2 and "'XX' names no league;" in result.stderr
     result = footcast("backfill", "--leagues", "E0", "--seasons", "1980-1990", env=cli_env)
-    assert result.returncode == 2 and "outside 1993-2026" in result.stderr
+    assert result.returncode == 2 and "none of the leagues has a season in 1980-1990" in result.stderr
+    assert "skipping E0 1980-81..1990-91 (11 not published: E0 has 1993-94..2026-27)" in result.stdout
     assert footcast("export", "matches", "--out", "x.txt", env=cli_env).returncode == 2
     for argv, message in (
         (("demo", "--seasons", "0"), "--seasons must be at least 2"),

@@ -789,7 +789,7 @@ def _real_matches(leagues=("E0", "D1"), seasons=range(2009, 2016)) -> pd.DataFra
                     season=season,
                     source_url=f"file://{path}",
                     content_hash=hashlib.sha256(content).hexdigest(),
-                )
+                ).matches
             )
     if not frames:
         pytest.skip("no football-data files found")

@@ -481,7 +481,7 @@ def test_every_real_football_data_file_validates():
             season=season,
             source_url=f"file://{path}",
             content_hash=hashlib.sha256(content).hexdigest(),
-        )
+        ).matches
         inputs.append(
             validation.PartitionInput(frame, league, season, completed=(code, league) not in IN_PROGRESS)
         )

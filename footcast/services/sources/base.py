@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from footcast.data import schema
+
 # How often a season still in progress (or the fixtures list) is re-checked at the source.
 IN_PROGRESS_MAX_AGE = timedelta(hours=1)
 
@@ -25,6 +27,9 @@ class Fetched:
     content_hash: str = ""
     size_bytes: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # Source rows that cannot be kept (schema.REJECTED_COLUMNS: what parsed, the rejection, the
+    # reason and the row's text): the raw step quarantines them.
+    rejected: pd.DataFrame = field(default_factory=lambda: schema.empty_frame(schema.REJECTED_COLUMNS))
 
     def metadata(self) -> dict[str, Any]:
         kickoffs = self.frame["kickoff"] if len(self.frame) else pd.Series(dtype="datetime64[ns, UTC]")
@@ -34,6 +39,7 @@ class Fetched:
             "origin": self.origin,
             "content_hash": self.content_hash,
             "bytes": self.size_bytes,
+            "rejected": len(self.rejected),
             "first_kickoff": str(kickoffs.min().date()) if len(kickoffs) else "",
             "last_kickoff": str(kickoffs.max().date()) if len(kickoffs) else "",
             **self.extra,

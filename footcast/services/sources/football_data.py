@@ -10,16 +10,30 @@ import pandas as pd
 from footcast.adapters.http.client import HttpClient, NotFoundError
 from footcast.adapters.redaction import redact_url
 from footcast.data import catalogue, schema
-from footcast.data.football_data import SourceFormatError, parse_fixtures, parse_results
+from footcast.data.football_data import (
+    DUPLICATE,
+    ParsedResults,
+    SourceFormatError,
+    parse_fixtures,
+    parse_results,
+)
 from footcast.services.sources.base import IN_PROGRESS_MAX_AGE, Fetched, NoSuchSeasonError
 
 # A season file with more than this share of its matches outside the season's window
-# (schema.season_window: July 1st to August 1st of the next year, UK) is another season's file
+# (catalogue.season_window: July 1st to September 1st of the next year, UK) is another season's file
 # (or a mix). Below it, the odd mistyped date is the validated layer's business: it quarantines
 # the row (kickoff_in_season). Every real file lies inside the window (the latest season end,
 # 2019/20 Premier League, is 26 July 2020); Serie A's 2019/20 last round (1-2 August 2020) would
 # be 10 of 380 rows outside.
 MAX_OUTSIDE_SEASON_SHARE = 0.10
+# A season file whose repeated matches (rows repeating a match listed before them) are more than
+# this share of its rows is a broken file (a doubled body is half repeats), not a file with a
+# slip: the site's real slips are one or two repeated rows in a season (under 1%). Below it the
+# first of each match is kept and the repeats are quarantined.
+MAX_REPEATED_SHARE = 0.25
+# A file more than half of whose rows cannot be read (essential fields unparseable) is not a
+# season file of this layout, whatever its header says. Below it the rows are quarantined.
+MAX_UNPARSEABLE_SHARE = 0.50
 
 
 class FootballDataSource:
@@ -52,22 +66,23 @@ class FootballDataSource:
         # A completed season is immutable: served from the archive, never downloaded twice.
         max_age = None if catalogue.is_completed(season) else IN_PROGRESS_MAX_AGE
         partition = catalogue.partition_key(league_code, season)
-        parsed: dict[str, pd.DataFrame] = {}
+        parsed: dict[str, ParsedResults] = {}
 
-        def parse(content: bytes, content_hash: str) -> pd.DataFrame:
-            frame = parse_results(
+        def parse(content: bytes, content_hash: str) -> ParsedResults:
+            result = parse_results(
                 content, league=league_code, season=season, source_url=shown, content_hash=content_hash
             )
             check_season_file(
-                frame,
+                result.matches,
+                rejected=result.rejected,
                 season=season,
                 url=shown,
                 partition=partition,
                 stored_matches=stored_matches,
                 allow_fewer_rows=allow_fewer_rows,
             )
-            parsed[content_hash] = frame
-            return frame
+            parsed[content_hash] = result
+            return result
 
         try:
             # Downloaded bytes are archived only once they parse (see HttpClient.fetch's accept).
@@ -76,18 +91,18 @@ class FootballDataSource:
             raise NoSuchSeasonError(
                 f"no such season: {shown} answered {exc.cause} for partition {partition}"
             ) from exc
-        frame = parsed.get(response.content_hash)
-        if frame is None:  # served from the archive
-            frame = parse(response.content, response.content_hash)
-        frame["fetched_at"] = response.fetched_at
+        result = parsed.get(response.content_hash)
+        if result is None:  # served from the archive
+            result = parse(response.content, response.content_hash)
         return Fetched(
-            frame,
+            result.matches.assign(fetched_at=response.fetched_at),
             self.name,
             response.url,
             response.origin,
             response.content_hash,
             len(response.content),
             {"requests_made": response.requests_made},
+            rejected=result.rejected.assign(fetched_at=response.fetched_at),
         )
 
     def fetch_fixtures(self, league_codes: list[str], *, max_age: timedelta = IN_PROGRESS_MAX_AGE) -> Fetched:
@@ -119,37 +134,27 @@ def check_season_file(
     season: int,
     url: str,
     partition: str,
+    rejected: pd.DataFrame | None = None,
     stored_matches: int = 0,
     allow_fewer_rows: bool = False,
 ) -> None:
     """Refuse a parsed season file that cannot be this partition's (newer) version.
 
-    Raises :class:`SourceFormatError` (naming URL, partition and cause) when the file repeats
-    a match (a duplicated match id: the same pair on the same day), when more than
+    ``frame``: the kept rows; ``rejected``: the rows the parser rejected (schema.REJECTED_COLUMNS).
+    Raises :class:`SourceFormatError` (naming URL, partition and cause) when more than
+    :data:`MAX_REPEATED_SHARE` of the file's rows repeat a match (a broken file, not a slip),
+    when more than :data:`MAX_UNPARSEABLE_SHARE` of them cannot be read, when more than
     :data:`MAX_OUTSIDE_SEASON_SHARE` of its matches fall outside the season's window (another
     season's file), or when it has fewer matches than the ``stored_matches`` already held for
     the partition (a truncated or header-only file: a season's file never loses matches)
     unless ``allow_fewer_rows``. Called before the bytes are archived, so refused bytes are
-    neither archived nor stored.
+    neither archived nor stored. Fewer rejected rows are the raw step's to quarantine.
     """
     n = len(frame)
-    duplicated = frame["match_id"].duplicated(keep=False)
-    if duplicated.any():
-        copies = frame[duplicated]
-        repeats = copies[copies["match_id"].duplicated()]
-        first = copies.drop_duplicates("match_id").set_index("match_id")["source_line"]
-        row = repeats.iloc[0]
-        day = row["kickoff"].tz_convert(schema.UK).date()
-        raise SourceFormatError(
-            url,
-            int(row["source_line"]),
-            f"duplicated matches: {len(repeats)} of {n} rows repeat a match of the file "
-            f"(first: {row['home_team']} v {row['away_team']} on {day} repeats line "
-            f"{int(first[row['match_id']])}); a season file lists each match once",
-            partition,
-        )
+    if rejected is not None and len(rejected):
+        _check_rejected_share(rejected, n, url=url, partition=partition)
     if n:
-        start, end = schema.season_window(season)
+        start, end = catalogue.season_window(catalogue.parse_partition_key(partition)[0], season)
         outside = frame[(frame["kickoff"] < start) | (frame["kickoff"] >= end)]
         if len(outside) > MAX_OUTSIDE_SEASON_SHARE * n:
             local = frame["kickoff"].dt.tz_convert(schema.UK)
@@ -173,3 +178,28 @@ def check_season_file(
             "with config allow_fewer_rows: true (footcast backfill --force --allow-fewer-rows)",
             partition,
         )
+
+
+def _check_rejected_share(rejected: pd.DataFrame, kept: int, *, url: str, partition: str) -> None:
+    total = kept + len(rejected)
+    is_repeat = rejected["rejection"] == DUPLICATE
+    for rows, limit, what in (
+        (
+            rejected[is_repeat],
+            MAX_REPEATED_SHARE,
+            "mostly repeats: {count} of {total} rows repeat a match "
+            "listed before them (first: line {line}, {reason}); a season file lists each match once",
+        ),
+        (
+            rejected[~is_repeat],
+            MAX_UNPARSEABLE_SHARE,
+            "mostly unreadable rows: {count} of {total} rows "
+            "cannot be read (first: line {line}, {reason}); is this a season file of this layout?",
+        ),
+    ):
+        if len(rows) > limit * total:
+            first = rows.iloc[0]
+            cause = what.format(
+                count=len(rows), total=total, line=int(first["source_line"]), reason=first["reason"]
+            )
+            raise SourceFormatError(url, int(first["source_line"]), cause, partition)

@@ -12,6 +12,7 @@ from footcast.adapters.http.client import HttpClient
 from footcast.data import catalogue, schema
 from footcast.services.sources.base import IN_PROGRESS_MAX_AGE, Fetched, Source
 from footcast.services.sources.football_data import FootballDataSource
+from footcast.services.sources.football_data_extra import FootballDataExtraSource
 from footcast.services.sources.simulator import SimulatorSource
 
 
@@ -21,7 +22,11 @@ class LeagueSources:
     def __init__(self, http: HttpClient, football_data_url: str):
         # One entry per source the catalogue names. Fixtures are listed source by source in
         # this order.
-        sources: list[Source] = [SimulatorSource(), FootballDataSource(http, football_data_url)]
+        sources: list[Source] = [
+            SimulatorSource(),
+            FootballDataSource(http, football_data_url),
+            FootballDataExtraSource(http, football_data_url),  # the same site, its other layout
+        ]
         self.by_name: dict[str, Source] = {source.name: source for source in sources}
 
     def for_league(self, league_code: str) -> Source:
