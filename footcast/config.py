@@ -75,12 +75,13 @@ def schedule_timezone() -> str:
 
 
 def ingest_cron() -> str:
-    # Cron month field 1-5,8-12: football seasons run August to May; nothing to refresh in summer.
-    return os.environ.get("FOOTCAST_INGEST_CRON") or "0 6 * 1-5,8-12 *"
+    # Every day of the year: the calendar-year leagues play through the summer. (The ingest
+    # schedule itself leaves out the leagues between seasons, ``catalogue.off_season``.)
+    return os.environ.get("FOOTCAST_INGEST_CRON") or "0 6 * * *"
 
 
 def predictions_cron() -> str:
-    return os.environ.get("FOOTCAST_PREDICTIONS_CRON") or "45 6 * 1-5,8-12 *"
+    return os.environ.get("FOOTCAST_PREDICTIONS_CRON") or "45 6 * * *"
 
 
 def retrain_cron() -> str:

@@ -163,6 +163,19 @@ def season_window(league_code: str | None, season: int) -> tuple[pd.Timestamp, p
     return schema.season_window(season, season_style(league_code))
 
 
+# Months a main-layout league is between seasons: its ended season's file is complete and the
+# next season's file is not published yet (the site adds it around the first matchday in August).
+MAIN_LAYOUT_OFF_SEASON_MONTHS = (6, 7)
+
+
+def off_season(league_code: str, moment: date | datetime) -> bool:
+    """Whether the daily refresh has nothing to fetch for the league at ``moment``: a main-layout
+    (or simulated) league in June or July. Extra-layout leagues have no off-season: the
+    calendar-year ones play through the summer, and their source answers a season not yet begun
+    with no rows rather than a missing file."""
+    return league(league_code).layout != EXTRA and moment.month in MAIN_LAYOUT_OFF_SEASON_MONTHS
+
+
 def current_season(league_code: str | None = None) -> int:
     """The season of ``league_code`` now (split-style when no league is named)."""
     return season_of(league_code, config.now())

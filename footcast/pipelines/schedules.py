@@ -2,14 +2,16 @@
 
 | schedule | job | default cadence (FOOTCAST_SCHEDULE_TIMEZONE, default Europe/London) |
 |---|---|---|
-| `current_season_ingest` | `ingest` | 06:00 daily, Aug-May (FOOTCAST_INGEST_CRON) |
-| `daily_predictions` | `refresh_predictions` | 06:45 daily, Aug-May (FOOTCAST_PREDICTIONS_CRON) |
+| `current_season_ingest` | `ingest` | 06:00 daily (FOOTCAST_INGEST_CRON) |
+| `daily_predictions` | `refresh_predictions` | 06:45 daily (FOOTCAST_PREDICTIONS_CRON) |
 | `weekly_retrain` | `retrain` | Monday 04:00 (FOOTCAST_RETRAIN_CRON) |
 | `hourly_freshness` | `freshness_checks` | hourly at :20 (FOOTCAST_FRESHNESS_CRON) |
 
 The daily ingest refreshes the current season's partition of every scheduled league
 (FOOTCAST_SCHEDULE_LEAGUES, comma-separated; default: every league that has validated
-matches, i.e. whatever has been backfilled). Its partition keys come from the catalogue's
+matches, i.e. whatever has been backfilled), except the leagues between seasons
+(``catalogue.off_season``: the main-layout leagues in June and July; the calendar-year
+leagues play then). Its partition keys come from the catalogue's
 public helpers, so the schedule follows any change to how partitions are keyed.
 
 With FOOTCAST_AUTOMATION=running (the production image sets it) schedules and sensors run as
@@ -55,7 +57,11 @@ def ingest_requests(warehouse: WarehouseResource) -> dg.SkipReason | list[dg.Run
     leagues = scheduled_leagues(warehouse.get())
     if not leagues:
         return dg.SkipReason("no league has validated matches yet: backfill a league first")
-    keys = [str(catalogue.partition_key(league, catalogue.current_season(league))) for league in leagues]
+    now = config.now()
+    in_season = [league for league in leagues if not catalogue.off_season(league, now)]
+    if not in_season:
+        return dg.SkipReason(f"every scheduled league is between seasons: {', '.join(leagues)}")
+    keys = [str(catalogue.partition_key(league, catalogue.current_season(league))) for league in in_season]
     # run_key: one run per partition per tick, also when a tick is retried after a crash.
     return [
         dg.RunRequest(

@@ -146,6 +146,22 @@ def test_the_ingest_schedule_requests_the_current_season_of_each_scheduled_leagu
     assert all(ingest.partitions_def.has_partition_key(key) for key in keys)
     assert defs.resolve_schedule_def("current_season_ingest").execution_timezone == "Europe/London"
 
+    # In July the split-season main-layout leagues are between seasons (their next file is not
+    # published yet) while the calendar-year extra leagues play: only those are refreshed.
+    monkeypatch.setenv("FOOTCAST_NOW", "2026-07-15T12:00:00+00:00")
+    monkeypatch.setenv("FOOTCAST_SCHEDULE_LEAGUES", "E0, NOR, SWZ")
+    with dg.build_schedule_context(
+        resources=defs.resources, repository_def=defs.get_repository_def()
+    ) as context:
+        summer = defs.resolve_schedule_def("current_season_ingest").evaluate_tick(context)
+    assert [request.partition_key for request in summer.run_requests] == ["NOR|2026", "SWZ|2026-27"]
+    monkeypatch.setenv("FOOTCAST_SCHEDULE_LEAGUES", "E0")
+    with dg.build_schedule_context(
+        resources=defs.resources, repository_def=defs.get_repository_def()
+    ) as context:
+        skipped = defs.resolve_schedule_def("current_season_ingest").evaluate_tick(context)
+    assert not skipped.run_requests and "between seasons: E0" in skipped.skip_message
+
 
 def test_the_current_season_freshness_check_names_the_stale_partitions(footcast_home, monkeypatch):
     import dagster as dg
@@ -174,12 +190,12 @@ def test_the_current_season_freshness_check_names_the_stale_partitions(footcast_
     stale = evaluate("SIM1,SIM2")  # SIM2's current season was never validated
     assert not stale.passed and stale.severity == dg.AssetCheckSeverity.WARN
     assert stale.metadata["stale_partitions"].value == str(catalogue.partition_key("SIM2", 2026))
-    # Out of season (the ingest schedule has no ticks in June and July) the partition its last
-    # tick refreshed is what must be fresh, not a season that has not begun.
+    # Between seasons (a split-season league in July) the ingest schedule leaves the league out
+    # and the check does not ask for a season that has not begun; it names the league instead.
     monkeypatch.setenv("FOOTCAST_NOW", "2027-07-15T12:00:00+00:00")
-    summer = evaluate("SIM1")
-    assert summer.passed and summer.metadata["season"].value == 2026
-    assert summer.metadata["last_scheduled_ingest"].value.startswith("2027-05-31T06:00")
+    summer = evaluate("SIM1,SIM2")
+    assert summer.passed and summer.metadata["between_seasons"].value == "SIM1, SIM2"
+    assert summer.metadata["last_scheduled_ingest"].value.startswith("2027-07-15T06:00")
 
 
 # -- the daemon against a PostgreSQL instance --------------------------------------------

@@ -154,7 +154,8 @@ def check_season_file(
     if rejected is not None and len(rejected):
         _check_rejected_share(rejected, n, url=url, partition=partition)
     if n:
-        start, end = catalogue.season_window(catalogue.parse_partition_key(partition)[0], season)
+        league_code = catalogue.parse_partition_key(partition)[0]
+        start, end = catalogue.season_window(league_code, season)
         outside = frame[(frame["kickoff"] < start) | (frame["kickoff"] >= end)]
         if len(outside) > MAX_OUTSIDE_SEASON_SHARE * n:
             local = frame["kickoff"].dt.tz_convert(schema.UK)
@@ -163,7 +164,7 @@ def check_season_file(
                 url,
                 int(outside["source_line"].iloc[0]),
                 f"match dates outside the season: {len(outside)} of {n} matches fall outside the "
-                f"{schema.season_key(season)} season window {start.tz_convert(schema.UK).date()}.."
+                f"{catalogue.league(league_code).season_key(season)} season window {start.tz_convert(schema.UK).date()}.."
                 f"{last_day} (the file's dates run {local.min().date()}..{local.max().date()}); "
                 "is this another season's file?",
                 partition,
