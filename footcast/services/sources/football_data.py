@@ -164,7 +164,8 @@ def check_season_file(
                 url,
                 int(outside["source_line"].iloc[0]),
                 f"match dates outside the season: {len(outside)} of {n} matches fall outside the "
-                f"{catalogue.league(league_code).season_key(season)} season window {start.tz_convert(schema.UK).date()}.."
+                f"{catalogue.league(league_code).season_key(season)} season window "
+                f"{start.tz_convert(schema.UK).date()}.."
                 f"{last_day} (the file's dates run {local.min().date()}..{local.max().date()}); "
                 "is this another season's file?",
                 partition,
