@@ -124,6 +124,9 @@ def backfill(
         leagues,
         "--seasons",
         seasons,
+        # football-data.co.uk only: Understat's xG has a benchmark of its own
+        "--sources",
+        "football-data",
     ]
     cpu, started = children_cpu(), time.perf_counter()
     result = subprocess.run(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 DEFAULT_FOOTBALL_DATA_URL = "https://www.football-data.co.uk"
+DEFAULT_UNDERSTAT_URL = "https://understat.com"
 
 
 def home() -> Path:
@@ -35,6 +36,11 @@ def embedded_redis_path() -> Path:
 
 def football_data_url() -> str:
     return (os.environ.get("FOOTCAST_FOOTBALL_DATA_URL") or DEFAULT_FOOTBALL_DATA_URL).rstrip("/")
+
+
+def understat_url() -> str:
+    """Understat (or a mirror of its protocol): FOOTCAST_UNDERSTAT_URL."""
+    return (os.environ.get("FOOTCAST_UNDERSTAT_URL") or DEFAULT_UNDERSTAT_URL).rstrip("/")
 
 
 def mlflow_tracking_uri() -> str:
@@ -90,6 +96,11 @@ def retrain_cron() -> str:
 
 def freshness_cron() -> str:
     return os.environ.get("FOOTCAST_FRESHNESS_CRON") or "20 * * * *"
+
+
+def track_record_cron() -> str:
+    # After the daily ingest (results) and the daily predictions (features with their Elo).
+    return os.environ.get("FOOTCAST_TRACK_RECORD_CRON") or "30 7 * * *"
 
 
 def fixtures_sensor_seconds() -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import Site, require_service, unique_name
+from tests.support import Site, UnderstatSite, require_service, unique_name
 
 
 @pytest.fixture
@@ -89,6 +89,14 @@ def redis_client(redis_target, tmp_path):
 def site():
     """football-data.co.uk on loopback (tests.support.Site), closed after the test."""
     server = Site()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def understat_site():
+    """Understat on loopback (tests.support.UnderstatSite), closed after the test."""
+    server = UnderstatSite()
     yield server
     server.close()
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 import redis
@@ -97,6 +98,130 @@ class Site:
         self.server.server_close()
 
 
+# --- Understat on loopback ------------------------------------------------------------------------
+
+SHARED_UNDERSTAT = REPO.parent / "shared" / "understat"
+UNDERSTAT_TEAMS = (
+    "Manchester United",
+    "Wolverhampton Wanderers",
+    "Arsenal",
+    "Newcastle United",
+    "Brighton",
+    "Tottenham",
+)
+
+
+def understat_league_data(season: int, played: int, not_played: int = 0, *, first_id: int = 1000) -> bytes:
+    """Understat's league data JSON (README of /work/shared/understat): ``played`` matches with
+    goals, xG and forecast, then ``not_played`` ones with null goals and xG; ids from
+    ``first_id``, one match a day from 10 August of ``season`` at 14:00 UTC."""
+    ids = {team: str(80 + n) for n, team in enumerate(UNDERSTAT_TEAMS)}
+    pairs = [(h, a) for h in UNDERSTAT_TEAMS for a in UNDERSTAT_TEAMS if h != a]
+    dates = []
+    for i in range(played + not_played):
+        home, away = pairs[i % len(pairs)]
+        done = i < played
+        match = {
+            "id": str(first_id + i),
+            "isResult": done,
+            "h": {"id": ids[home], "title": home, "short_title": home[:3].upper()},
+            "a": {"id": ids[away], "title": away, "short_title": away[:3].upper()},
+            "goals": {"h": str(i % 3), "a": str(i % 2)} if done else {"h": None, "a": None},
+            "xG": {"h": f"{0.5 + i % 4 * 0.4:.6f}", "a": f"{0.3 + i % 3 * 0.5:.6f}"}
+            if done
+            else {"h": None, "a": None},
+            "datetime": f"{pd.Timestamp(season, 8, 10, 14) + pd.Timedelta(days=i):%Y-%m-%d %H:%M:%S}",
+        }
+        if done:
+            match["forecast"] = {"w": "0.4512", "d": "0.2731", "l": "0.2757"}
+        dates.append(match)
+    teams = {ids[t]: {"id": ids[t], "title": t, "history": []} for t in UNDERSTAT_TEAMS}
+    return json.dumps({"teams": teams, "players": [], "dates": dates}).encode()
+
+
+class UnderstatSite:
+    """Understat on loopback, as its protocol is described in /work/shared/understat/README.md.
+
+    ``/league/<LEAGUE>/<YEAR>`` is an HTML shell that sets a session cookie; like a page served
+    whatever the session, it sets one only for a request that carries none, so a client holding
+    an expired cookie must drop it to get a new one. ``/getLeagueData/<LEAGUE>/<YEAR>`` answers
+    403 unless the request carries ``X-Requested-With: XMLHttpRequest`` and a live session
+    cookie; else the JSON in ``data["<LEAGUE>/<YEAR>"]`` (404 when there is none). ``faults``:
+    per API path, responses (status, body, headers) served before anything else, in order.
+    :meth:`expire_sessions` ends every session (the cookies clients hold go stale).
+    """
+
+    COOKIE = "understat_session"
+
+    def __init__(self):
+        self.data: dict[str, bytes] = {}
+        self.faults: dict[str, list[tuple[int, bytes, dict[str, str]]]] = {}
+        self.requests: list[tuple[float, str, dict[str, str]]] = []  # (arrival, path, headers)
+        self.sessions: set[str] = set()
+        self._lock = threading.Lock()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with site._lock:
+                    site.requests.append((time.monotonic(), self.path, headers))
+                status, body, extra = site._answer(self.path, headers)
+                self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def paths(self) -> list[str]:
+        return [path for _at, path, _headers in self.requests]
+
+    def expire_sessions(self) -> None:
+        with self._lock:
+            self.sessions.clear()
+
+    def session_of(self, headers: dict[str, str]) -> str | None:
+        for part in headers.get("cookie", "").split(";"):
+            name, _sep, value = part.strip().partition("=")
+            if name == self.COOKIE:
+                return value
+        return None
+
+    def _answer(self, path: str, headers: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+        kind, _sep, key = path.lstrip("/").partition("/")
+        with self._lock:
+            if self.faults.get(path):
+                return self.faults[path].pop(0)
+            if kind == "league" and key in self.data:
+                extra = {"Content-Type": "text/html; charset=utf-8"}
+                if self.session_of(headers) is None:
+                    token = uuid.uuid4().hex
+                    self.sessions.add(token)
+                    extra["Set-Cookie"] = f"{self.COOKIE}={token}; Path=/; HttpOnly"
+                return 200, b"<!DOCTYPE html><html><body><div id='league-chemp'></div></body></html>", extra
+            if kind == "getLeagueData":
+                if (
+                    headers.get("x-requested-with") != "XMLHttpRequest"
+                    or self.session_of(headers) not in self.sessions
+                ):
+                    return 403, b"<html><body>403 Forbidden</body></html>", {"Content-Type": "text/html"}
+                if key in self.data:
+                    return 200, self.data[key], {"Content-Type": "application/json"}
+        return 404, b"not found", {}
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class WebhookReceiver:
     """An alert webhook on 127.0.0.1: records each POSTed JSON body, answers ``status``."""
 
@@ -125,6 +250,60 @@ class WebhookReceiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+# --- `footcast serve` on loopback ---------------------------------------------------------------------
+
+
+class ApiServer:
+    """`python -m footcast.cli.main serve` on a free loopback port, in its own process group."""
+
+    def __init__(self, home: Path, redis_url: str | None, prefix: str, workers: int = 1, **env: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = home / f"serve-{self.port}.log"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("FOOTCAST_", "PROMETHEUS_"))}
+        self.env.update(FOOTCAST_HOME=str(home), FOOTCAST_REDIS_PREFIX=prefix, **env)
+        if redis_url:  # else the embedded server under FOOTCAST_HOME, as `footcast serve` defaults
+            self.env["FOOTCAST_REDIS_URL"] = redis_url
+        self.workers = workers
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> ApiServer:
+        command = [sys.executable, "-m", "footcast.cli.main", "serve", "--port", str(self.port)]
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [*command, "--workers", str(self.workers)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"footcast serve exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/openapi.json", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"footcast serve did not come up:\n{self.log()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
 
 # --- a real redis-server the test owns -----------------------------------------------------------
@@ -468,3 +647,217 @@ def rows(league: str, season: int, n: int, goals: int = 1) -> pd.DataFrame:
         for h, a in zip(frame["home_team"], frame["away_team"], strict=True)
     ]
     return schema.conform(frame)
+
+
+# --- a league-season in both sources (linking) -------------------------------------------------------
+
+
+def round_robin(teams: list[str]) -> list[list[tuple[str, str]]]:
+    """A double round robin of an even number of teams (circle method): rounds of (home, away)."""
+    n = len(teams)
+    order = list(teams)
+    first_half = []
+    for r in range(n - 1):
+        pairs = [(order[i], order[n - 1 - i]) for i in range(n // 2)]
+        first_half.append([(a, h) if (r + i) % 2 else (h, a) for i, (h, a) in enumerate(pairs)])
+        order = [order[0], order[-1], *order[1:-1]]
+    return first_half + [[(a, h) for h, a in pairs] for pairs in first_half]
+
+
+def league_season_pair(
+    league: str,
+    season: int,
+    teams: list[str],
+    understat_names: dict[str, str] | None = None,
+    *,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One league-season in both sources: (football-data's validated rows, Understat's rows).
+
+    A double round robin of ``teams`` (football-data's names), one round a week from the second
+    Saturday of August at 15:00 UK (Understat's kickoff is the same moment in UTC), with seeded
+    random scores; Understat calls a team ``understat_names.get(team, team)``. Row i of both
+    frames is the same match; Understat ids are ``str(10000 + i)``.
+    """
+    import numpy as np
+
+    from footcast.data import schema, understat
+
+    rng = np.random.default_rng(seed)
+    first = pd.Timestamp(f"{season}-08-08") + pd.offsets.Week(weekday=5)
+    records = []
+    for week, pairs in enumerate(round_robin(teams)):
+        day = (first + pd.Timedelta(weeks=week)).date()
+        kickoff, _known = schema.uk_kickoff_to_utc(day, schema.NOMINAL_KICKOFF_UK)
+        for home, away in pairs:
+            records.append((kickoff, home, away, int(rng.poisson(1.5)), int(rng.poisson(1.1))))
+    fd = pd.DataFrame(records, columns=["kickoff", "home_team", "away_team", "fthg", "ftag"])
+    fd = fd.assign(league=league, season=season, kickoff_time_known=True, source="football-data")
+    fd["ftr"] = np.select([fd.fthg > fd.ftag, fd.fthg < fd.ftag], ["H", "A"], "D")
+    fd["match_id"] = schema.assign_match_ids(fd)
+    names = understat_names or {}
+    xg = pd.DataFrame(
+        {
+            "understat_id": [str(10000 + i) for i in range(len(fd))],
+            "league": league,
+            "season": season,
+            "kickoff": fd["kickoff"],
+            "home_team": fd["home_team"].map(lambda t: names.get(t, t)),
+            "away_team": fd["away_team"].map(lambda t: names.get(t, t)),
+            "is_result": True,
+            "home_goals": fd["fthg"],
+            "away_goals": fd["ftag"],
+            "home_xg": rng.uniform(0.2, 3.0, len(fd)).round(3),
+            "away_xg": rng.uniform(0.2, 3.0, len(fd)).round(3),
+            "source_index": range(1, len(fd) + 1),
+        }
+    )
+    return schema.conform(fd), understat.conform(xg)
+
+
+def store_league_season(warehouse, fd: pd.DataFrame, xg: pd.DataFrame) -> None:
+    """Put one league-season of :func:`league_season_pair` in ``matches`` and ``understat_matches``."""
+    from footcast.adapters.warehouse import matches, understat_matches
+
+    where = {"league": fd["league"].iloc[0], "season": int(fd["season"].iloc[0])}
+    fetched_at = pd.Timestamp("2026-11-29 10:00", tz="UTC")
+    warehouse.replace_partition(matches, where, fd.assign(fetched_at=fetched_at))
+    warehouse.replace_partition(understat_matches, where, xg.assign(fetched_at=fetched_at))
+
+
+# --- the track record's scripted timeline -------------------------------------------------------------
+# One round of SIM1 (2026/27) and three prediction batches: v1 on Thursday, v2 on Saturday after
+# M1 kicked off, v3 on Sunday after M4 kicked off (still holding M4, as a lagging fixtures list
+# would) with P rescheduled to Wednesday and Q gone (postponed, no date yet). X was played before
+# anything was published. Each batch gives every match the same probabilities, so the version
+# scored is visible in them.
+
+TIMELINE_PROBS = {"v1": (0.5, 0.3, 0.2), "v2": (0.4, 0.3, 0.3), "v3": (0.2, 0.3, 0.5)}
+TIMELINE_MARKET = (0.5, 0.25, 0.25)  # the opening market every batch recorded
+TIMELINE_CLOSE_ODDS = (2.5, 5.0, 2.5)  # no margin: closing probabilities 0.4, 0.2, 0.4
+TIMELINE_ELO = (0.45, 0.3, 0.25)
+TIMELINE_PUBLISHED = {"v1": "2026-11-26 10:00", "v2": "2026-11-28 13:00", "v3": "2026-11-29 15:00"}
+# match -> (kickoff it is played at, result, kickoff the batches first had)
+TIMELINE_MATCHES = {
+    "X": ("2026-11-21 15:00", "H", None),
+    "M1": ("2026-11-28 12:30", "H", None),
+    "M2": ("2026-11-28 15:00", "D", None),
+    "M3": ("2026-11-28 15:00", "A", None),
+    "M4": ("2026-11-29 14:00", "H", None),
+    "M5": ("2026-11-29 16:30", "A", None),
+    "P": ("2026-12-02 19:45", "H", "2026-11-28 15:00"),
+    "Q": ("2026-12-09 19:45", "D", "2026-11-29 14:00"),
+}
+# batch -> (its matches, those of them it has at the kickoff they are played at, not as planned)
+TIMELINE_BATCHES = {
+    "v1": ("M1 M2 M3 M4 M5 P Q".split(), []),
+    "v2": ("M2 M3 M4 M5 P Q".split(), []),
+    "v3": ("M4 M5 P".split(), ["P"]),
+}
+TIMELINE_LIVE = {"M1": "v1", "M2": "v2", "M3": "v2", "M4": "v2", "M5": "v3", "P": "v3"}
+
+
+def timeline_id(name: str) -> str:
+    return f"tl{name.lower()}"
+
+
+def _timeline_kickoff(name: str, which: str) -> pd.Timestamp:
+    played, _result, planned = TIMELINE_MATCHES[name]
+    return pd.Timestamp(planned if which == "planned" and planned else played, tz="UTC")
+
+
+def publish_timeline(warehouse) -> dict[str, str]:
+    """The three batches in ``predictions`` (as the predictions asset writes them) and the Elo of
+    the features; returns v1/v2/v3 -> publish version."""
+    from footcast.adapters.warehouse import predictions
+
+    versions = {}
+    for name, published in TIMELINE_PUBLISHED.items():
+        moment = pd.Timestamp(published, tz="UTC")
+        versions[name] = f"{moment:%Y%m%dT%H%M%SZ}-{name}"
+        rows, rescheduled = TIMELINE_BATCHES[name]
+        p, m = TIMELINE_PROBS[name], TIMELINE_MARKET
+        batch = pd.DataFrame(
+            {
+                "publish_version": versions[name],
+                "match_id": [timeline_id(r) for r in rows],
+                "league": "SIM1",
+                "season": 2026,
+                "kickoff": [_timeline_kickoff(r, "played" if r in rescheduled else "planned") for r in rows],
+                "home_team": [f"{r} Town" for r in rows],
+                "away_team": [f"{r} Rovers" for r in rows],
+                "p_home": p[0], "p_draw": p[1], "p_away": p[2],
+                "fair_odds_home": 1 / p[0], "fair_odds_draw": 1 / p[1], "fair_odds_away": 1 / p[2],
+                "model_name": "footcast-1x2", "model_version": "4", "feature_set_version": "fs-1",
+                "generated_at": moment,
+                "market_open_p_home": m[0], "market_open_p_draw": m[1], "market_open_p_away": m[2],
+                "market_open_available": 1.0,
+            }
+        )  # fmt: skip
+        warehouse.replace_partition(predictions, {"publish_version": versions[name]}, batch)
+    names = list(TIMELINE_MATCHES)
+    features = pd.DataFrame(
+        {
+            "match_id": [timeline_id(m) for m in names],
+            "league": "SIM1",
+            "season": 2026,
+            "kickoff": [_timeline_kickoff(m, "played") for m in names],
+            "home_team": [f"{m} Town" for m in names],
+            "away_team": [f"{m} Rovers" for m in names],
+            "played": False,
+            "result": None,
+            "feature_set_version": "fs-1",
+            "elo_p_home": TIMELINE_ELO[0], "elo_p_draw": TIMELINE_ELO[1], "elo_p_away": TIMELINE_ELO[2],
+        }
+    )  # fmt: skip
+    warehouse.replace_features(features, ["elo_p_home", "elo_p_draw", "elo_p_away"])
+    return versions
+
+
+def play_timeline(warehouse, names: list[str]) -> None:
+    """The results of these matches (and of those played before) in the validated ``matches``."""
+    from footcast.adapters.warehouse import matches
+
+    close = TIMELINE_CLOSE_ODDS
+    frame = pd.DataFrame(
+        {
+            "match_id": [timeline_id(m) for m in names],
+            "league": "SIM1",
+            "season": 2026,
+            "kickoff": [_timeline_kickoff(m, "played") for m in names],
+            "kickoff_time_known": True,
+            "home_team": [f"{m} Town" for m in names],
+            "away_team": [f"{m} Rovers" for m in names],
+            "ftr": [TIMELINE_MATCHES[m][1] for m in names],
+            "odds_ps_open_h": 2.0, "odds_ps_open_d": 4.0, "odds_ps_open_a": 4.0,
+            "odds_ps_close_h": close[0], "odds_ps_close_d": close[1], "odds_ps_close_a": close[2],
+        }
+    )  # fmt: skip
+    warehouse.replace_partition(matches, {"league": "SIM1", "season": 2026}, frame)
+
+
+def hand_rps(p: tuple[float, float, float], result: str) -> float:
+    """RPS by hand: half the summed squared gaps between the cumulative forecast and outcome."""
+    observed = {"H": (1, 0, 0), "D": (0, 1, 0), "A": (0, 0, 1)}[result]
+    first = p[0] - observed[0]
+    second = p[0] + p[1] - observed[0] - observed[1]
+    return (first**2 + second**2) / 2
+
+
+def publish_timeline_track_record(client, prefix: str, folder: Path, now) -> dict:
+    """The timeline's track record, every match played, scored in a SQLite warehouse under
+    ``folder`` and published to Redis under ``prefix`` by the calls the assets make; returns
+    the report published."""
+    from footcast.adapters.redis import track_record as redis_track_record
+    from footcast.adapters.warehouse import Warehouse
+    from footcast.services import track_record
+
+    warehouse = Warehouse(f"sqlite:///{folder / 'track-record.sqlite'}")
+    warehouse.create_all()
+    publish_timeline(warehouse)
+    play_timeline(warehouse, list(TIMELINE_MATCHES))
+    track_record.update(warehouse, now=now)
+    report = track_record.report(track_record.read(warehouse))
+    redis_track_record.publish(client, prefix, report, now)
+    warehouse.engine.dispose()
+    return report

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from mlflow.models import infer_signature
 
 from footcast import config
 from footcast.models import metrics, plots, training
@@ -142,6 +141,7 @@ class LoggedModel:
     version: str
     url: str
     plots: dict[str, Path] = field(default_factory=dict)  # name -> local copy of the plot
+    images: dict[str, bytes] = field(default_factory=dict)  # name -> the plot's PNG
 
 
 def season_rps(trained: TrainedModel, history: pd.DataFrame) -> pd.DataFrame:
@@ -229,6 +229,7 @@ def log_training(
     version. ``history``: the features it was trained on (for the input example and plots).
     ``LoggedModel.plots``: the plots' paths in the artifact store when it is a local folder."""
     import mlflow
+    from mlflow.models import infer_signature
 
     registry.client()
     experiment_id = registry.experiment_id()
@@ -273,6 +274,7 @@ def log_training(
         mlflow.log_dict(trained.data_summary, "data.json")
         with tempfile.TemporaryDirectory() as tmp:
             made = make_plots(trained, history, Path(tmp) / "plots")
+            images = {name: path.read_bytes() for name, path in made.items()}
             for path in made.values():
                 mlflow.log_artifact(str(path), artifact_path="plots")
             if trained.validation_predictions is not None:
@@ -301,7 +303,39 @@ def log_training(
 
         root = Path(url2pathname(urlparse(artifacts).path))
         stored = {name: root / "plots" / name for name in made}
-    return LoggedModel(run_id=run_id, version=version, url=registry.run_url(run_id), plots=stored)
+    return LoggedModel(
+        run_id=run_id, version=version, url=registry.run_url(run_id), plots=stored, images=images
+    )
+
+
+def log_figures(
+    registry: ModelRegistry,
+    *,
+    run_name: str,
+    params: dict[str, Any],
+    figures: dict[str, float],
+    images: dict[str, bytes],
+    tables: dict[str, str] | None = None,
+) -> tuple[str, str]:
+    """One MLflow run in the registry's experiment: ``params``, ``figures`` (metrics), the PNG ``images``
+    under plots/ and the text ``tables`` (name -> content) as artifacts. Returns (run id, URL)."""
+    import mlflow
+
+    registry.client()
+    with mlflow.start_run(experiment_id=registry.experiment_id(), run_name=run_name) as run:
+        mlflow.log_params(params)
+        if figures:
+            mlflow.log_metrics(figures)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            for name, png in images.items():
+                (folder / name).write_bytes(png)
+                mlflow.log_artifact(str(folder / name), artifact_path="plots")
+            for name, text in (tables or {}).items():
+                (folder / name).write_text(text)
+                mlflow.log_artifact(str(folder / name))
+        run_id = run.info.run_id
+    return run_id, registry.run_url(run_id)
 
 
 def _fallback_tag(trained: TrainedModel) -> dict[str, str]:

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from footcast.data import schema
+from footcast.data import schema, understat
 from footcast.models import metrics
 
 METADATA = sa.MetaData()
@@ -81,6 +82,51 @@ quarantine = sa.Table(
     sa.Index("ix_quarantine_partition", "league", "season"),
 )
 
+# Understat's matches (footcast.data.understat.UNDERSTAT_COLUMNS: one row per match Understat
+# lists, played or not, with its xG), partitioned by (league, season) like raw_matches / matches:
+# raw as fetched, validated after the Understat suite; the rows held back of both steps go to
+# understat_quarantine (its rows carry xG, which the match quarantine has no columns for),
+# told apart by ``quarantined_by`` as in ``quarantine``.
+_UNDERSTAT_SQL_TYPES = {"Int64": sa.Integer, "Float64": sa.Float, "bool": sa.Boolean, "boolean": sa.Boolean}
+
+
+def _understat_columns() -> list[sa.Column]:
+    return [
+        sa.Column(
+            name,
+            sa.DateTime() if dtype.startswith("datetime64") else _UNDERSTAT_SQL_TYPES.get(dtype, sa.Text)(),
+        )
+        for name, dtype in understat.UNDERSTAT_DTYPES.items()
+    ] + [sa.Column("fetched_at", sa.DateTime())]
+
+
+raw_understat_matches = sa.Table(
+    "raw_understat_matches",
+    METADATA,
+    *_understat_columns(),
+    sa.Index("ix_raw_understat_matches_partition", "league", "season"),
+)
+
+understat_matches = sa.Table(
+    "understat_matches",
+    METADATA,
+    *_understat_columns(),
+    sa.Index("ix_understat_matches_key", "league", "season", "understat_id", unique=True),
+    sa.Index("ix_understat_matches_kickoff", "kickoff"),
+)
+
+understat_quarantine = sa.Table(
+    "understat_quarantine",
+    METADATA,
+    *_understat_columns(),
+    sa.Column("reasons", sa.Text(), nullable=False),
+    sa.Column("failed_values", sa.Text(), nullable=False),
+    sa.Column("quarantined_at", sa.DateTime(), nullable=False),
+    sa.Column("raw_text", sa.Text()),
+    sa.Column("quarantined_by", sa.Text(), nullable=False),
+    sa.Index("ix_understat_quarantine_partition", "league", "season"),
+)
+
 fixtures = sa.Table(
     "fixtures",
     METADATA,
@@ -109,6 +155,12 @@ predictions = sa.Table(
     sa.Column("model_version", sa.Text(), nullable=False),
     sa.Column("feature_set_version", sa.Text(), nullable=False),
     sa.Column("generated_at", sa.DateTime(), nullable=False),
+    # The margin-free opening market the features held when the batch was made (available 0:
+    # none then; null: a batch from before these were kept), for the track record.
+    sa.Column("market_open_p_home", sa.Float()),
+    sa.Column("market_open_p_draw", sa.Float()),
+    sa.Column("market_open_p_away", sa.Float()),
+    sa.Column("market_open_available", sa.Float()),
     sa.UniqueConstraint("publish_version", "match_id", name="uq_predictions_version_match"),
     sa.Index("ix_predictions_version", "publish_version"),
 )
@@ -156,6 +208,21 @@ http_archive = sa.Table(
 )
 
 
+# Failed asset checks, recorded by the check-alert sensor (pipelines/sensors.py): one row per evaluation.
+check_failures = sa.Table(
+    "check_failures",
+    METADATA,
+    sa.Column("run_id", sa.Text(), nullable=False),
+    sa.Column("asset", sa.Text(), nullable=False),
+    sa.Column("check_name", sa.Text(), nullable=False),
+    sa.Column("severity", sa.Text(), nullable=False),
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("evaluated_at", sa.DateTime(), nullable=False),
+    sa.Column("alert", sa.Text(), nullable=False),
+    sa.UniqueConstraint("run_id", "asset", "check_name", name="uq_check_failures_evaluation"),
+)
+
+
 # Failed Dagster runs, recorded by the run-failure sensor (pipelines/sensors.py): which job,
 # assets and partition failed, and why. One row per run: recording a run again replaces its row.
 run_failures = sa.Table(
@@ -170,6 +237,70 @@ run_failures = sa.Table(
     sa.Column("failed_at", sa.DateTime(), nullable=False),
     sa.Column("alert", sa.Text(), nullable=False),  # webhook outcome: sent / not configured / failed: ...
     sa.UniqueConstraint("run_id", name="uq_run_failures_run"),
+)
+
+
+# The team registry's additions and the links between sources (footcast.data.linking).
+# understat_links: one row per Understat match of a (league, season) partition
+# (linking.LINK_COLUMNS), ``match_id`` the football-data match it is linked to, or null with the
+# ``reason``; team_proposals: the names of the partition the registry could not place, with
+# candidate clubs and the status (linking.PROPOSAL_COLUMNS). Both are replaced per partition in
+# one transaction. team_aliases: source names accepted beyond the checked-in seed (by fixture
+# evidence, origin "auto", or `footcast teams --accept`, origin "manual"); ``name_key`` is
+# teams.team_key(name), so one spelling (whatever its case or accents) names one club per source.
+understat_links = sa.Table(
+    "understat_links",
+    METADATA,
+    sa.Column("understat_id", sa.Text(), nullable=False),
+    sa.Column("league", sa.Text(), nullable=False),
+    sa.Column("season", sa.Integer(), nullable=False),
+    sa.Column("kickoff", sa.DateTime()),
+    sa.Column("home_team", sa.Text()),
+    sa.Column("away_team", sa.Text()),
+    sa.Column("home_goals", sa.Integer()),
+    sa.Column("away_goals", sa.Integer()),
+    sa.Column("is_result", sa.Boolean(), nullable=False),
+    sa.Column("home_canonical", sa.Text()),
+    sa.Column("away_canonical", sa.Text()),
+    sa.Column("match_id", sa.Text()),
+    sa.Column("method", sa.Text()),
+    sa.Column("confidence", sa.Float()),
+    sa.Column("score_checked", sa.Boolean(), nullable=False),
+    sa.Column("kickoff_delta_hours", sa.Float()),
+    sa.Column("reason", sa.Text()),
+    sa.Column("linked_at", sa.DateTime(), nullable=False),
+    sa.UniqueConstraint("league", "season", "understat_id", name="uq_understat_links_match"),
+    sa.Index("ix_understat_links_match_id", "match_id"),
+)
+
+team_proposals = sa.Table(
+    "team_proposals",
+    METADATA,
+    sa.Column("league", sa.Text(), nullable=False),
+    sa.Column("season", sa.Integer(), nullable=False),
+    sa.Column("source", sa.Text(), nullable=False),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("canonical", sa.Text()),
+    sa.Column("confidence", sa.Float(), nullable=False),
+    sa.Column("evidence", sa.Integer(), nullable=False),
+    sa.Column("matches", sa.Integer(), nullable=False),
+    sa.Column("status", sa.Text(), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=False),
+    sa.Column("proposed_at", sa.DateTime(), nullable=False),
+    sa.Index("ix_team_proposals_partition", "league", "season"),
+)
+
+team_aliases = sa.Table(
+    "team_aliases",
+    METADATA,
+    sa.Column("source", sa.Text(), primary_key=True),
+    sa.Column("name_key", sa.Text(), primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("canonical", sa.Text(), nullable=False),
+    sa.Column("origin", sa.Text(), nullable=False),
+    sa.Column("confidence", sa.Float(), nullable=False),
+    sa.Column("evidence", sa.Text(), nullable=False),
+    sa.Column("accepted_at", sa.DateTime(), nullable=False),
 )
 
 
@@ -265,6 +396,8 @@ class Warehouse:
         with self.engine.begin() as conn:
             if self.db_schema:
                 conn.execute(sa.schema.CreateSchema(self.db_schema, if_not_exists=True))
+            from footcast.adapters import track_record  # noqa: F401 (its tables are in METADATA)
+
             METADATA.create_all(conn)
             self._add_missing_columns(conn)
 
@@ -370,6 +503,28 @@ class Warehouse:
         query = sa.select(table.c[column]).where(table.c[column].is_not(None)).distinct()
         with self.engine.connect() as conn:
             return sorted(conn.execute(query).scalars())
+
+    def upsert(
+        self,
+        table: sa.Table,
+        rows: Sequence[Mapping[str, Any]],
+        conn: Connection,
+        *,
+        replace: bool = True,
+    ) -> None:
+        """Insert ``rows``; a row whose primary key is stored already replaces the stored one
+        (``replace``) or is skipped. One statement per row, atomic on PostgreSQL and SQLite
+        (INSERT ... ON CONFLICT), so concurrent writers of one key do not fail."""
+        keys = [column.name for column in table.primary_key.columns]
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        for row in rows:
+            insert = dialect.insert(table).values(dict(row))
+            if replace:
+                others = {name: insert.excluded[name] for name in row if name not in keys}
+                statement = insert.on_conflict_do_update(index_elements=keys, set_=others)
+            else:
+                statement = insert.on_conflict_do_nothing(index_elements=keys)
+            conn.execute(statement)
 
     # -- features ----------------------------------------------------------------------
 

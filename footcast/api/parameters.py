@@ -63,6 +63,23 @@ class ListQuery(BaseModel):
     )
 
 
+TRACK_RECORD_LIMIT, MAX_TRACK_RECORD_LIMIT = 1000, 10_000
+LEAGUES_PATTERN = r"^[A-Za-z0-9_-]{1,16}(,[A-Za-z0-9_-]{1,16}){0,63}$"
+
+
+class TrackRecordQuery(BaseModel):
+    leagues: str | None = Field(
+        None, max_length=1100, pattern=LEAGUES_PATTERN, description="league codes, comma-separated: E0,D1"
+    )
+    since: Day | None = Field(None, description="matches that kicked off on or after this date (UTC)")
+    limit: int = Field(
+        TRACK_RECORD_LIMIT, ge=1, le=MAX_TRACK_RECORD_LIMIT, description="the most recent matches at most"
+    )
+
+    def league_list(self) -> list[str]:
+        return sorted(set(self.leagues.split(","))) if self.leagues else []
+
+
 def validated(model: type[BaseModel], values: Any) -> Any:
     """``values`` parsed by ``model``, or a 422 naming each bad parameter (never echoing it)."""
     try:

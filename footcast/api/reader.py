@@ -11,6 +11,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from footcast.adapters.redis import layout
+from footcast.adapters.redis import track_record as track_layout
 from footcast.api.envelope import ApiError, ErrorCode
 
 # Records read from Redis for one page when a filter (league on a team or time index) drops
@@ -44,6 +45,18 @@ class Page:
     next_cursor: str | None
 
 
+@dataclass
+class TrackRecordRead:
+    """The track record version read from Redis, as JSON text (decoded by the handler)."""
+
+    version: str
+    updated_at: str
+    summary: str  # JSON list
+    excluded: str  # JSON list
+    leagues: list[str]  # leagues of the version
+    matches: dict[str, list[str]]  # league -> JSON of its matches, newest first
+
+
 class VersionChanged(Exception):
     """A publish switched the current version between the reads of one page."""
 
@@ -56,6 +69,7 @@ class PredictionReader:
         self.prefix = prefix
         self._lookup_match = client.register_script(layout.LOOKUP_MATCH_SCRIPT)
         self._lookup_index = client.register_script(layout.LOOKUP_INDEX_SCRIPT)
+        self._read_track_record = client.register_script(track_layout.READ_SCRIPT)
 
     async def get(self, match_id: str) -> tuple[str, dict[str, Any] | None]:
         keys, args = layout.match_lookup_args(self.prefix, match_id)
@@ -85,6 +99,20 @@ class PredictionReader:
         version = await self.current_version()
         members = await self.client.smembers(f"{layout.version_base(self.prefix, version)}:leagues")
         return version, sorted(members)
+
+    async def track_record(
+        self, leagues: list[str], since_epoch: float | None, per_league: int
+    ) -> TrackRecordRead | None:
+        """The published track record (every league's or ``leagues``' matches kicked off at or
+        after ``since_epoch``, at most ``per_league`` of each, newest first), or None when none
+        is published."""
+        keys, args = track_layout.read_args(self.prefix, leagues, since_epoch, per_league)
+        reply = await self._read_track_record(keys=keys, args=args)
+        if not reply:
+            return None
+        version, summary, excluded, updated_at, known, *pairs = reply
+        matches = {league: records for league, records in zip(pairs[0::2], pairs[1::2], strict=True)}
+        return TrackRecordRead(version, updated_at, summary, excluded, sorted(known), matches)
 
     async def exists(self, index: str) -> bool:
         """Whether the current version has any entry in ``index``."""

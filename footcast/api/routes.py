@@ -4,18 +4,27 @@ that the app routes and the OpenAPI document describes."""
 import logging
 from datetime import date, datetime, timedelta
 
+import orjson
+import redis
 from starlette.requests import Request
 from starlette.responses import Response
 
 from footcast import config
 from footcast.adapters.redis import layout
 from footcast.api.envelope import ApiError, ErrorCode, json_response
-from footcast.api.metrics import Metrics
+from footcast.api.metrics import Metrics, track_record_exposition
 from footcast.api.openapi import API_VERSION, Endpoint
-from footcast.api.parameters import ListQuery, MatchPath, validated
-from footcast.api.reader import Page, PredictionReader, Window, parse_cursor
-from footcast.api.responses import HealthEnvelope, LeaguesEnvelope, PredictionEnvelope, PredictionListEnvelope
+from footcast.api.parameters import ListQuery, MatchPath, TrackRecordQuery, validated
+from footcast.api.reader import Page, PredictionReader, TrackRecordRead, Window, parse_cursor
+from footcast.api.responses import (
+    HealthEnvelope,
+    LeaguesEnvelope,
+    PredictionEnvelope,
+    PredictionListEnvelope,
+    TrackRecordEnvelope,
+)
 from footcast.data import schema, teams
+from footcast.models import track_record_report
 
 log = logging.getLogger("footcast.serve")
 
@@ -96,9 +105,55 @@ class Handlers:
         }
         return json_response(data, {"version": version})
 
+    async def get_track_record(self, request: Request) -> Response:
+        """The published predictions scored after their matches (the track record's report),
+        read from the version the `published_track_record` asset last published."""
+        query: TrackRecordQuery = validated(TrackRecordQuery, request.query_params)
+        leagues = query.league_list()
+        since = track_record_report.since_moment(query.since)
+        # One more than the limit per league: whether the limit cut any off.
+        read = await self.reader.track_record(leagues, since.timestamp() if since else None, query.limit + 1)
+        self.redis_status.reachable()
+        if read is None:
+            raise ApiError(
+                503,
+                ErrorCode.not_published,
+                "no track record is published yet (the update_track_record job publishes it)",
+                {"Retry-After": "60"},
+            )
+        unknown = [league for league in leagues if league not in read.leagues]
+        if unknown:
+            raise ApiError(
+                404,
+                ErrorCode.unknown_league,
+                f"league {unknown[0]} has no scored match in the track record; leagues: "
+                + (", ".join(read.leagues) or "none"),
+            )
+        data, truncated = track_record_report.select(_report(read), leagues, since, query.limit)
+        meta = {
+            "version": read.version,
+            "updated_at": read.updated_at,
+            "count": len(data["matches"]),
+            "limit": query.limit,
+            "truncated": truncated,
+        }
+        return json_response(data, meta)
+
     async def prometheus_metrics(self, _request: Request) -> Response:
         body, content_type = self.metrics.exposition()
-        return Response(body, media_type=content_type)
+        return Response(body + await self._track_record_gauges(), media_type=content_type)
+
+    async def _track_record_gauges(self) -> bytes:
+        """The published track record's rolling figures as gauges; none when Redis is down or
+        nothing is published (the latency metrics are still served)."""
+        try:
+            read = await self.reader.track_record([], None, 0)
+        except redis.RedisError as exc:
+            self.redis_status.unavailable(exc)
+            return b""
+        if read is None:
+            return b""
+        return track_record_exposition(orjson.loads(read.summary), read.updated_at)
 
 
 def endpoints(handlers: Handlers, api_keys: bool) -> list[Endpoint]:
@@ -124,11 +179,26 @@ def endpoints(handlers: Handlers, api_keys: bool) -> list[Endpoint]:
             "operations", HealthEnvelope, (414, 503), needs_key=False,
         ),
         Endpoint(
+            "/track-record", handlers.get_track_record,
+            "Published predictions scored after their matches, against the market and Elo, with "
+            "rolling figures per league", "track record", TrackRecordEnvelope, (*keys, 404, 414, 422, 503),
+            query=TrackRecordQuery,
+        ),
+        Endpoint(
             "/metrics", handlers.prometheus_metrics,
-            "Prometheus metrics: latency histograms (and so request counts) by route and status",
+            "Prometheus metrics: latency histograms (and so request counts) by route and status, and "
+            "the track record's rolling figures as gauges",
             "operations", None, (*keys, 414),
         ),
     ]  # fmt: skip
+
+
+def _report(read: TrackRecordRead) -> dict[str, list]:
+    """The report of a track record read: the leagues' matches merged in kickoff order."""
+    matches = [orjson.loads(text) for records in read.matches.values() for text in records]
+    matches.sort(key=lambda record: (record["kickoff"], record["match_id"]))
+    summary, excluded = orjson.loads(read.summary), orjson.loads(read.excluded)
+    return {"matches": matches, "summary": summary, "excluded": excluded}
 
 
 def _uk_day_window(day: date) -> Window:

@@ -9,21 +9,24 @@ from footcast.adapters.warehouse import matches as matches_table
 from footcast.assets.resources import WarehouseResource
 from footcast.models.features import builder as feature_builder
 from footcast.models.features.columns import FEATURE_COLUMNS, FEATURE_SET_VERSION
+from footcast.services.xg import linked_xg
 
 
 @dg.asset(
     group_name="features",
     kinds={"python", "sql"},
-    deps=["validated_matches", "raw_fixtures"],
-    description="Point-in-time features (ratings, form, market) of every validated match and upcoming "
-    "fixture, computed from strictly earlier matches only. Stored in the `features` table.",
+    deps=["validated_matches", "raw_fixtures", "understat_links"],
+    description="Point-in-time features (ratings, form, market, expected goals) of every validated match "
+    "and upcoming fixture, computed from strictly earlier matches only (xG through the Understat "
+    "match links). Stored in the `features` table.",
 )
 def features(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.get()
     started = time.perf_counter()
     history = store.read_matches(matches_table)
     upcoming = store.read_matches(fixtures_table)
-    frame = feature_builder.build_features(history, upcoming)
+    xg = linked_xg(store)
+    frame = feature_builder.build_features(history, upcoming, xg=xg)
     frame["feature_set_version"] = FEATURE_SET_VERSION
     rows = store.replace_features(frame, FEATURE_COLUMNS)
     seconds = time.perf_counter() - started
@@ -33,6 +36,7 @@ def features(context: dg.AssetExecutionContext, warehouse: WarehouseResource) ->
         metadata={
             "rows": rows,
             "played_rows": int(frame["played"].sum()),
+            "matches_with_xg": len(xg),
             "fixture_rows": int((~frame["played"].astype(bool)).sum()),
             "columns": len(FEATURE_COLUMNS),
             "feature_set_version": FEATURE_SET_VERSION,

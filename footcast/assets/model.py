@@ -6,6 +6,7 @@ from footcast.adapters.model_registry import log_training
 from footcast.assets.resources import MlflowResource, WarehouseResource
 from footcast.models import training, tuning
 from footcast.models.features.columns import FEATURE_SET_VERSION
+from footcast.models.plots import markdown_images
 
 
 class ModelConfig(dg.Config):
@@ -152,10 +153,13 @@ def model(
     if promote:
         registry.set_champion(logged.version)
     context.log.info(f"model version {logged.version}: {decision}")
+    # The plots as images the UI shows (data URIs), and where MLflow keeps them when local.
     plots = {
         f"plot_{name.removesuffix('.png')}": dg.MetadataValue.path(str(path))
         for name, path in logged.plots.items()
     }
+    if logged.images:
+        plots["plots"] = dg.MetadataValue.md(markdown_images(logged.images))
     return dg.MaterializeResult(
         metadata={
             "mlflow_run_id": logged.run_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from footcast.data.catalogue import LEAGUES, partition_key, seasons
+from footcast.data.catalogue import LEAGUES, XG_SOURCES, partition_key, seasons, understat_seasons
 
 # Partitions per run of a backfill: a league's whole history (33 seasons) fits in one run.
 MAX_PARTITIONS_PER_RUN = 40
@@ -24,10 +24,24 @@ def season_league_partitions() -> dg.StaticPartitionsDefinition:
     return dg.StaticPartitionsDefinition([partition_key(code, s) for code in LEAGUES for s in seasons(code)])
 
 
-def key_ranges(keys: list[str]) -> list[list[str]]:
-    """The keys as ranges of consecutive partitions (in the partitions' order), each range the
-    list of its keys, for running each range as one Dagster run."""
-    order = {key: i for i, key in enumerate(season_league_partitions().get_partition_keys())}
+def understat_partitions() -> dg.StaticPartitionsDefinition:
+    """One partition per league-season Understat publishes (its leagues from 2014/15), and of the
+    simulated leagues' xG feed (``catalogue.XG_SOURCES``), keyed like
+    :func:`season_league_partitions` (``"E0|2023-24"``, football-data's league codes), so an
+    Understat partition and the football-data partition of the same league-season share a key."""
+    return dg.StaticPartitionsDefinition(
+        [partition_key(code, s) for code in XG_SOURCES for s in understat_seasons(code)]
+    )
+
+
+def key_ranges(
+    keys: list[str], partitions_def: dg.StaticPartitionsDefinition | None = None
+) -> list[list[str]]:
+    """The keys as ranges of consecutive partitions (in the order of ``partitions_def``, by default
+    the league-season partitions), each range the list of its keys, for running each range as
+    one Dagster run."""
+    every = (partitions_def or season_league_partitions()).get_partition_keys()
+    order = {key: i for i, key in enumerate(every)}
     unknown = [k for k in keys if k not in order]
     if unknown:
         raise ValueError(f"not league-season partitions: {', '.join(unknown[:5])}")

@@ -18,6 +18,9 @@ EXPORTABLE = (
     "predictions",
     "backtests",
     "run_failures",
+    "understat_links",
+    "team_proposals",
+    "team_aliases",
 )
 
 

@@ -13,14 +13,18 @@ import argparse
 import os
 import sys
 
+from footcast.cli.demo import cmd_demo
 from footcast.cli.errors import EXIT_FAILED, EXIT_USAGE, CommandError, UsageError
 from footcast.cli.evaluate import cmd_evaluate
 from footcast.cli.export import EXPORTABLE, cmd_export
-from footcast.cli.ingest import cmd_backfill
+from footcast.cli.ingest import SOURCES, cmd_backfill
 from footcast.cli.leagues import cmd_leagues
-from footcast.cli.predict import cmd_demo, cmd_lookup, cmd_publish, cmd_run
+from footcast.cli.predict import cmd_lookup, cmd_publish, cmd_run
 from footcast.cli.runs import DEBUG_VARIABLE
 from footcast.cli.serve import cmd_serve
+from footcast.cli.teams import cmd_teams, parse_alias
+from footcast.cli.track_record import cmd_track_record
+from footcast.data.teams import LINKED_SOURCES
 
 
 def parse_seasons(text: str) -> list[int]:
@@ -45,6 +49,28 @@ def parse_leagues(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def parse_date(text: str):
+    """YYYY-MM-DD."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_sources(text: str) -> list[str]:
+    """Comma-separated source names (football-data, understat), each once, in SOURCES order."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in SOURCES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"{', '.join(map(repr, unknown)) or repr(text)} names no source; use {' or '.join(SOURCES)} "
+            "(comma-separated)"
+        )
+    return [source for source in SOURCES if source in names]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="footcast",
@@ -55,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="run the whole pipeline offline on simulated leagues, then "
-        "print predictions looked up from Redis",
+        help="run the whole pipeline offline on simulated leagues (replaying their last rounds on a "
+        "scripted clock), then print the track record and predictions looked up from Redis",
     )
     demo.add_argument("--seasons", type=int, default=6, help="simulated seasons to ingest (default 6)")
     demo.add_argument("--show", type=int, default=10, help="predictions to print (default 10)")
@@ -64,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     backfill = commands.add_parser(
         "backfill",
-        help="raw + validated layers for league-seasons, as Dagster runs, with progress and a summary",
+        help="raw + validated layers for league-seasons from every source a league has (football-data, "
+        "Understat's xG), as Dagster runs, with progress and a summary",
     )
     backfill.add_argument(
         "--leagues",
@@ -78,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="start years, inclusive: 2010-2024 (or one year); 2023 is 2023-24 in a split-season "
         "league and 2023 in a calendar-year one; seasons a league does not have are skipped",
+    )
+    backfill.add_argument(
+        "--sources",
+        type=parse_sources,
+        default=None,
+        help="which sources to load, comma-separated: football-data (results and odds), understat "
+        "(match xG, then their links to the results; for the leagues with an xG feed, from 2014/15). "
+        "Default: every source each league has",
     )
     backfill.add_argument(
         "--workers",
@@ -110,6 +145,25 @@ def build_parser() -> argparse.ArgumentParser:
     leagues.add_argument("--held", action="store_true", help="only leagues the warehouse has matches of")
     leagues.add_argument("--json", action="store_true", help="print JSON")
     leagues.set_defaults(handler=cmd_leagues)
+
+    teams = commands.add_parser(
+        "teams",
+        help="the team registry: Understat matches linked to football-data's per league-season, the "
+        "names it cannot place yet with their proposals; --accept stores an alias",
+    )
+    teams.add_argument("--json", action="store_true", help="print JSON")
+    teams.add_argument(
+        "--accept",
+        type=parse_alias,
+        metavar="NAME=CANONICAL",
+        help="store NAME (as --source spells it) as an alias of the club CANONICAL (football-data's name)",
+    )
+    teams.add_argument(
+        "--source",
+        choices=LINKED_SOURCES,
+        help="the source that spells NAME (with --accept; default understat)",
+    )
+    teams.set_defaults(handler=cmd_teams)
 
     run = commands.add_parser(
         "run",
@@ -165,6 +219,23 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON (progress to stderr)")
     evaluate.set_defaults(handler=cmd_evaluate)
 
+    track_record = commands.add_parser(
+        "track-record",
+        help="score the published predictions after their matches (the prediction live at kickoff "
+        "against the result, the market and Elo), update the rolling figures and checks, and print them",
+    )
+    track_record.add_argument(
+        "--leagues", type=parse_leagues, help="as for backfill, e.g. E0,D1 (default: every league)"
+    )
+    track_record.add_argument(
+        "--since", type=parse_date, help="matches that kicked off on or after this date, YYYY-MM-DD (UTC)"
+    )
+    track_record.add_argument(
+        "--limit", type=int, help="the most recent matches at most (default: all with --json, else 20)"
+    )
+    track_record.add_argument("--json", action="store_true", help='print {"matches", "summary", "excluded"}')
+    track_record.set_defaults(handler=cmd_track_record)
+
     lookup = commands.add_parser("lookup", help="read published predictions from Redis")
     target = lookup.add_mutually_exclusive_group(required=True)
     target.add_argument("match_id", nargs="?", help="one match id")
@@ -199,6 +270,8 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
         parser.error("--seasons must be at least 2 (one to train on, one to validate) and --show at least 0")
     if args.command == "serve" and not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a TCP port (0-65535)")
+    if args.command == "track-record" and args.limit is not None and args.limit < 0:
+        parser.error("--limit must be at least 0")
     if args.command in ("evaluate", "run") and (args.trials or 0) < 0:
         parser.error("--trials must be at least 0")
     if args.command == "lookup":

@@ -1,64 +1,21 @@
 """The prediction commands: `run` (fixtures -> features -> model -> predictions -> Redis),
-`publish` (re-publish or roll back), `lookup` (read what Redis serves) and `demo` (the whole
-pipeline offline on simulated leagues)."""
+`publish` (re-publish or roll back) and `lookup` (read what Redis serves); `demo` (cli/demo.py)
+prints with these helpers."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import time
-from datetime import timedelta
 
 from footcast.cli.environment import prepare_environment
 from footcast.cli.errors import EXIT_OK, CommandError
-from footcast.cli.ingest import ingest_all
 from footcast.cli.runs import asset_metadata, run_job
 
 PREDICT_LABEL = "fixtures -> features -> model -> predictions -> redis"
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from footcast.data import catalogue
-    from footcast.data.simulator.leagues import SIMULATED_LEAGUES
-
-    home = prepare_environment()
-    leagues = list(SIMULATED_LEAGUES)
-    last = catalogue.current_season()
-    seasons = list(range(last - args.seasons + 1, last + 1))
-    print(f"footcast demo: {len(leagues)} simulated leagues x {len(seasons)} seasons in {home}")
-    started = time.perf_counter()
-    targets = [(league, season) for season in seasons for league in leagues]
-    for outcome in ingest_all(targets, raw_config={}, workers=min(2, os.cpu_count() or 1)):
-        if outcome["error"]:
-            raise CommandError(outcome["error"])
-        print(f"  raw + validated {outcome['label']}  ({outcome['seconds']:.1f}s)", flush=True)
-    _result, seconds = run_job("predict", PREDICT_LABEL)
-    print(f"  {PREDICT_LABEL}  ({seconds:.1f}s)")
-    store = _prediction_store()
-    meta = store.meta()
-    upcoming = store.by_kickoff(_now(), _now() + timedelta(days=365), limit=args.show)
-    print(
-        f"\npublished version {meta['version']} ({meta['count']} predictions, model {meta['model_version']});"
-        f" the next {len(upcoming)} from Redis:"
-    )
-    _print_predictions(upcoming)
-    print(
-        f"\ndone in {time.perf_counter() - started:.0f}s. Try: footcast lookup {upcoming[0]['match_id']}"
-        if upcoming
-        else ""
-    )
-    print(f"Dagster UI: DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev -w workspace.yaml")
-    return EXIT_OK
-
-
-def _now():
-    from footcast import config
-
-    return config.now()
-
-
-def _prediction_store():
+def prediction_store():
     from footcast import config
     from footcast.adapters.redis.connection import open_store
 
@@ -70,7 +27,7 @@ def _prediction_store():
     )
 
 
-def _print_predictions(rows: list[dict]) -> None:
+def print_predictions(rows: list[dict]) -> None:
     if not rows:
         print("  (none)")
         return
@@ -92,7 +49,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     from footcast.adapters.redis.layout import NotPublishedError
 
     prepare_environment()
-    store = _prediction_store()
+    store = prediction_store()
     try:
         rows = _lookup_rows(store, args)
     except NotPublishedError as exc:
@@ -102,7 +59,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2, sort_keys=True))
     else:
-        _print_predictions(rows)
+        print_predictions(rows)
     return EXIT_OK
 
 
@@ -162,7 +119,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
     prepare_environment()
     if args.rollback:
-        store = _prediction_store()
+        store = prediction_store()
         try:
             previous, current = store.rollback()
         except NotPublishedError as exc:

@@ -250,3 +250,57 @@ def _matching(part: str) -> list[str]:
         for code, lg in LEAGUES.items()
         if lg.layout != SIMULATED and str(getattr(lg, field)).casefold() == value
     ]
+
+
+# -- Understat: a second source (match expected goals) for some of the leagues above ---------------
+
+# football-data code -> Understat's league name (its URLs: /league/<NAME>/<YEAR>). Understat
+# publishes per-match xG for these leagues from 2014/15; its seasons are the same split seasons
+# (``<YEAR>`` is the start year, as everywhere in the catalogue).
+UNDERSTAT_LEAGUES: dict[str, str] = {
+    "E0": "EPL",
+    "SP1": "La_liga",
+    "D1": "Bundesliga",
+    "I1": "Serie_A",
+    "F1": "Ligue_1",
+    "RUS": "RFPL",
+}
+UNDERSTAT_FIRST_SEASON = 2014
+UNDERSTAT = "understat"  # (a source name, as FOOTBALL_DATA)
+
+# The leagues with an Understat-shaped xG feed (the Understat partitions' leagues), and the
+# source serving each: Understat for its leagues, the simulator's xG feed for the simulated ones
+# (so the xG path runs offline). Picked by league, never by an if on the league's name.
+XG_SOURCES: dict[str, str] = {
+    **dict.fromkeys(UNDERSTAT_LEAGUES, UNDERSTAT),
+    **dict.fromkeys(SIMULATED_LEAGUES, SIMULATOR),
+}
+
+
+def understat_league(code_or_name: str) -> tuple[str, str]:
+    """(football-data code, Understat name) of an Understat league given either of them:
+    ``understat_league("E0") == understat_league("EPL") == ("E0", "EPL")``."""
+    if code_or_name in UNDERSTAT_LEAGUES:
+        return code_or_name, UNDERSTAT_LEAGUES[code_or_name]
+    for code, name in UNDERSTAT_LEAGUES.items():
+        if name == code_or_name:
+            return code, name
+    known = ", ".join(f"{code}/{name}" for code, name in UNDERSTAT_LEAGUES.items())
+    raise ValueError(f"{code_or_name!r} is not a league Understat covers; known: {known}")
+
+
+def xg_source(league_code: str) -> str:
+    """The source of the league's match xG (:data:`XG_SOURCES`); ValueError for a league without."""
+    try:
+        return XG_SOURCES[league_code]
+    except KeyError:
+        raise ValueError(
+            f"{league_code!r} has no xG feed; the leagues with one: {', '.join(XG_SOURCES)}"
+        ) from None
+
+
+def understat_seasons(league_code: str) -> list[int]:
+    """The seasons of the league's xG feed (Understat has its leagues from 2014/15; the simulated
+    leagues' feed starts then too): 2014 to the league's last season."""
+    xg_source(league_code)
+    return list(range(UNDERSTAT_FIRST_SEASON, last_season(league_code) + 1))

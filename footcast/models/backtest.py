@@ -18,6 +18,10 @@ is skipped with its reason (``BacktestReport.skipped_seasons``). Predictors (``P
   columns (opening prices) get the no-market model's probabilities, as predictions serve them;
 - ``model_no_market``: XGBoost on ``no_market_feature_columns`` (default
   ``NO_MARKET_FEATURES``), boosting from a constant by default;
+- ``model_without_xg`` / ``model_no_market_without_xg`` (the xG ablations): the same two
+  models fitted without the xG features and without prior triples reading them, on the same
+  history; present only when the models read xG features and some played match of the data
+  has xG (``walk_forward(xg_ablations=False)`` leaves them out);
 - ``market_open`` / ``market_close``: the margin-free opening (pre-closing) and closing
   probabilities of the features (Shin's method), where the source has them (references only:
   a closing price is never a feature);
@@ -33,12 +37,14 @@ matches with opening and closing prices; ``close``: those plus the closing marke
 matches with closing prices (the reference of leagues with closing prices only). Per (test
 season or ``all``) x (league or ``all``): n, RPS, log loss, Brier, accuracy for each predictor,
 and paired per-match RPS differences against the opening market, the closing market and Elo
-with bootstrap 95% intervals (percentile, fixed seed, ``bootstrap_resamples`` resamples).
+with bootstrap 95% intervals (percentile, fixed seed, ``bootstrap_resamples`` resamples); for
+``model`` and ``model_no_market`` also against their ablation without xG
+(``diff_vs_without_xg_rps``: the xG gain when negative). The table is built by
+:mod:`footcast.models.backtest_summary`.
 """
 
 from __future__ import annotations
 
-import math
 import time
 import uuid
 from collections.abc import Callable
@@ -51,27 +57,32 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from footcast.models import metrics, training, tuning
+from footcast.models.backtest_summary import (  # noqa: F401 (the backtest's public names)
+    ALL,
+    BASELINES,
+    COMPARISONS,
+    MARKETS,
+    MODELS,
+    ORDER,
+    OUTCOME_SUFFIXES,
+    PREDICTORS,
+    REFERENCES,
+    TABLE_COLUMNS,
+    XG_ABLATION_OF,
+    XG_ABLATIONS,
+    bootstrap_mean_ci,
+    jsonable,
+    probability_columns,
+    records,
+    summarise,
+)
 from footcast.models.features.columns import (
     ELO_BASELINE_COLUMNS,
     MARKET_BASELINE_COLUMNS,
     MODEL_FEATURES,
     NO_MARKET_FEATURES,
+    XG_COLUMNS,
 )
-
-MODELS = ("model", "model_no_market")
-BASELINES = ("elo", "elo_logit", "base_rate")
-MARKETS = ("market_open", "market_close")
-PREDICTORS = MODELS + MARKETS + BASELINES
-COMPARISONS: dict[str, tuple[str, ...]] = {
-    "all": MODELS + BASELINES,
-    "market": MODELS + MARKETS + BASELINES,
-    "close": (*MODELS, "market_close", *BASELINES),
-}
-# Paired RPS differences (predictor minus reference) reported for every predictor of a
-# comparison that holds the reference: column prefix -> reference predictor.
-REFERENCES = {"market": "market_open", "close": "market_close", "elo": "elo"}
-OUTCOME_SUFFIXES = ("p_home", "p_draw", "p_away")
-ALL = "all"
 
 
 @dataclass
@@ -92,6 +103,8 @@ class SeasonFit:
     model_temperature: float | None = None
     no_market_temperature: float | None = None
     tuning: dict[str, Any] = field(default_factory=dict)  # predictor -> TuningResult.to_dict()
+    # predictor without xG -> its params, best iteration and validation RPS (with the ablations)
+    xg_ablations: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -122,15 +135,15 @@ class BacktestReport:
             "created_at": self.created_at,
             "test_seasons": list(self.test_seasons),
             "leagues": list(self.leagues),
-            "config": _jsonable(self.config),
-            "seasons": [_jsonable(asdict(s)) for s in self.seasons],
+            "config": jsonable(self.config),
+            "seasons": [jsonable(asdict(s)) for s in self.seasons],
             "skipped_seasons": {str(k): v for k, v in self.skipped_seasons.items()},
-            "table": _records(self.table),
+            "table": records(self.table),
         }
         if include_predictions:
             preds = self.predictions.copy()
             preds["kickoff"] = preds["kickoff"].astype(str)
-            out["predictions"] = _records(preds)
+            out["predictions"] = records(preds)
         return out
 
     def row(self, predictor: str, comparison: str = "market", test_season="all", league="all") -> dict:
@@ -150,55 +163,11 @@ class BacktestReport:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [_jsonable(r) for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
-
-
-def bootstrap_mean_ci(
-    values: np.ndarray, resamples: int = 2000, seed: int = 0, level: float = 0.95
-) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile bootstrap interval of the mean of each row of ``values`` (k, n) or (n,).
-
-    All rows share the same resampled matches (paired); deterministic for a given seed."""
-    values = np.atleast_2d(np.asarray(values, dtype=np.float64))
-    k, n = values.shape
-    if n == 0:
-        return np.full(k, np.nan), np.full(k, np.nan)
-    rng = np.random.default_rng(seed)
-    means = np.empty((k, resamples))
-    chunk = max(1, min(resamples, 4_000_000 // max(n, 1)))
-    for start in range(0, resamples, chunk):
-        stop = min(start + chunk, resamples)
-        index = rng.integers(0, n, size=(stop - start, n))
-        means[:, start:stop] = values[:, index].mean(axis=2)
-    alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(means, [alpha, 1.0 - alpha], axis=1)
-    return low, high
-
-
 def _check_before(seasons, test_season: int, what: str) -> None:
     """Raise (also under ``python -O``) if any fitted season is not before the test season."""
     late = sorted(int(s) for s in seasons if int(s) >= test_season)
     if late:
         raise AssertionError(f"{what} reaches test season {test_season}: seasons {late}")
-
-
-def _columns(predictor: str) -> list[str]:
-    return [f"{predictor}_{s}" for s in OUTCOME_SUFFIXES]
 
 
 def _elo_logit(history: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
@@ -312,7 +281,7 @@ def _prediction_rows(test: pd.DataFrame, probs: dict[str, np.ndarray]) -> pd.Dat
         values = np.array(values, dtype=np.float64)  # a copy
         incomplete = ~np.isfinite(values).all(axis=1)
         values[incomplete] = np.nan
-        for j, column in enumerate(_columns(predictor)):
+        for j, column in enumerate(probability_columns(predictor)):
             part[column] = values[:, j]
     return part
 
@@ -335,34 +304,57 @@ def _split(data: pd.DataFrame, season: int, leagues: list[str]) -> tuple[pd.Data
     return history, test
 
 
+def _predictor(key: str) -> str:
+    """The predictor a ``fitting`` key's model serves ("no_market" -> "model_no_market")."""
+    return key if key.startswith("model") else f"model_{key}"
+
+
+def _fit_all(
+    history: pd.DataFrame, season: int, fitting: dict[str, dict[str, Any]]
+) -> dict[str, tuple[training.TrainedModel, dict[str, Any] | None]]:
+    keys = [key for key in fitting if key != "common"]
+    try:
+        return {
+            key: _fit_model(history, **fitting[key], test_season=season, **fitting["common"]) for key in keys
+        }
+    except training.TrainingError as exc:
+        raise SkippedSeason(f"training failed: {exc}") from exc
+
+
 def _test_season(
     data: pd.DataFrame, season: int, fitting: dict[str, dict[str, Any]], required, leagues: list[str]
 ) -> tuple[SeasonFit, pd.DataFrame]:
     """Fit everything on the seasons before ``season`` and predict its matches. ``required``: the
-    columns a test match needs for the model's own prediction (else the no-market model's)."""
+    columns a test match needs for the model's own prediction (else the no-market model's).
+    ``fitting``: the models' ``_fit_model`` arguments ("model", "no_market" and, with the xG
+    ablations, "model_without_xg", "no_market_without_xg") and "common" ones."""
     t0 = time.perf_counter()
     history, test = _split(data, season, leagues)
     # The test season leaks into nothing: every fit below sees `history` only.
     _check_before(history["season"].unique(), season, "the training data")
-    try:
-        model, tuned = _fit_model(history, **fitting["model"], test_season=season, **fitting["common"])
-        no_market, tuned_nm = _fit_model(
-            history, **fitting["no_market"], test_season=season, **fitting["common"]
-        )
-    except training.TrainingError as exc:
-        raise SkippedSeason(f"training failed: {exc}") from exc
-    fitted_seasons = sorted(set(model.data_summary["seasons"]) | set(no_market.data_summary["seasons"]))
+    fitted = _fit_all(history, season, fitting)
+    models = {key: trained for key, (trained, _) in fitted.items()}
+    fitted_seasons = sorted(set().union(*(set(m.data_summary["seasons"]) for m in models.values())))
     _check_before(fitted_seasons, season, "a model's fitted data")
-    fallback = (no_market.classifier, no_market.feature_columns) if required else None
-    probs = {
-        "model": training.served_proba(test, (model.classifier, model.feature_columns), fallback, required),
-        "model_no_market": no_market.predict_proba(test),
-        "market_open": test[list(MARKET_BASELINE_COLUMNS[:3])].to_numpy(dtype=np.float64),
-        "market_close": test[list(MARKET_BASELINE_COLUMNS[3:])].to_numpy(dtype=np.float64),
-        "elo": test[list(ELO_BASELINE_COLUMNS)].to_numpy(dtype=np.float64),
-        "elo_logit": _elo_logit(history, test),
-        "base_rate": _base_rates(history, test),
-    }
+    probs = {}
+    for suffix in ("", "_without_xg"):
+        if f"model{suffix}" not in models:
+            continue
+        model, no_market = models[f"model{suffix}"], models[f"no_market{suffix}"]
+        fallback = (no_market.classifier, no_market.feature_columns) if required else None
+        primary = (model.classifier, model.feature_columns)
+        probs[f"model{suffix}"] = training.served_proba(test, primary, fallback, required)
+        probs[f"model_no_market{suffix}"] = no_market.predict_proba(test)
+    probs.update(
+        {
+            "market_open": test[list(MARKET_BASELINE_COLUMNS[:3])].to_numpy(dtype=np.float64),
+            "market_close": test[list(MARKET_BASELINE_COLUMNS[3:])].to_numpy(dtype=np.float64),
+            "elo": test[list(ELO_BASELINE_COLUMNS)].to_numpy(dtype=np.float64),
+            "elo_logit": _elo_logit(history, test),
+            "base_rate": _base_rates(history, test),
+        }
+    )
+    model, no_market = models["model"], models["no_market"]
     fit = SeasonFit(
         test_season=season,
         training_seasons=fitted_seasons,
@@ -377,10 +369,47 @@ def _test_season(
         no_market_validation_rps=no_market.validation_metrics["rps"],
         model_temperature=model.temperature,
         no_market_temperature=no_market.temperature,
-        tuning={k: v for k, v in (("model", tuned), ("model_no_market", tuned_nm)) if v},
+        tuning={_predictor(key): tuned for key, (_, tuned) in fitted.items() if tuned},
+        xg_ablations={
+            _predictor(key): {
+                "params": trained.params,
+                "best_iteration": trained.best_iteration,
+                "validation_rps": trained.validation_metrics["rps"],
+            }
+            for key, trained in models.items()
+            if key.endswith("_without_xg")
+        },
         seconds=time.perf_counter() - t0,
     )
     return fit, _prediction_rows(test, probs)
+
+
+def _without_xg(spec: dict[str, Any]) -> dict[str, Any]:
+    """``_fit_model`` arguments of the same model without the xG features (``XG_COLUMNS``) and
+    without the prior triples that read them (as ``training.without_xg`` does for a recipe)."""
+    xg = set(XG_COLUMNS)
+    prior = tuple(triple for triple in spec["prior_columns"] or () if not set(triple) & xg)
+    return {
+        **spec,
+        "columns": [c for c in spec["columns"] if c not in xg],
+        "prior_columns": prior or None,
+        "name": f"{spec['name']}-without-xg",
+    }
+
+
+def _add_xg_ablations(fitting: dict[str, dict[str, Any]], data: pd.DataFrame, enabled: bool) -> None:
+    if enabled and _has_xg(data, fitting):
+        fitting["model_without_xg"] = _without_xg(fitting["model"])
+        fitting["no_market_without_xg"] = _without_xg(fitting["no_market"])
+
+
+def _has_xg(data: pd.DataFrame, fitting: dict[str, dict[str, Any]]) -> bool:
+    """Do the models read an xG feature that some played match of ``data`` has?"""
+    used = set()
+    for key in ("model", "no_market"):
+        used |= set(fitting[key]["columns"]).union(*(fitting[key]["prior_columns"] or ()))
+    columns = [c for c in XG_COLUMNS if c in used and c in data.columns]
+    return bool(columns) and bool(np.isfinite(data[columns].to_numpy(dtype=np.float64)).any())
 
 
 def walk_forward(
@@ -407,6 +436,7 @@ def walk_forward(
     progress: Callable[[str], None] | None = None,
     recipe: training.Recipe | None = None,
     no_market_recipe: training.Recipe | None = None,
+    xg_ablations: bool = True,
 ) -> BacktestReport:
     """Walk-forward backtest over ``test_seasons`` (see the module docstring).
 
@@ -417,6 +447,10 @@ def walk_forward(
     studies go to ``storage`` when given). ``prior_columns`` None boosts from a constant.
     ``recipe`` / ``no_market_recipe`` (``training.Recipe``), when given, set the feature
     columns, prior, calibration, stopping metric and fixed parameters of that model instead.
+    ``xg_ablations``: when the models read xG features and some played match of the data has
+    them, also fit both models without them (``model_without_xg``,
+    ``model_no_market_without_xg``: same recipe, xG columns and xG prior triples removed); the
+    report has those predictors only then (with no xG at all they would equal the models).
     """
     started_run = time.perf_counter()
     no_market_calibrate, no_market_stopping = calibrate, stopping_metric
@@ -479,6 +513,7 @@ def walk_forward(
             storage_engine_kwargs=storage_engine_kwargs,
         ),
     }
+    _add_xg_ablations(fitting, data, xg_ablations)
     fits: list[SeasonFit] = []
     parts: list[pd.DataFrame] = []
     skipped: dict[int, str] = {}
@@ -516,6 +551,7 @@ def walk_forward(
         "timeout_seconds": timeout_seconds,
         "seed": seed,
         "bootstrap_resamples": bootstrap_resamples,
+        "xg_ablations": "model_without_xg" in fitting,
         "seconds": time.perf_counter() - started_run,
     }
     return BacktestReport(
@@ -529,71 +565,3 @@ def walk_forward(
         predictions=predictions,
         skipped_seasons=skipped,
     )
-
-
-def summarise(predictions: pd.DataFrame, *, seed: int = 0, resamples: int = 2000) -> pd.DataFrame:
-    """The flat summary table of per-match predictions (see the module docstring)."""
-    outcomes = metrics.encode_results(predictions["result"])
-    present = [p for p in PREDICTORS if _columns(p)[0] in predictions.columns]
-    probs = {p: predictions[_columns(p)].to_numpy(dtype=np.float64) for p in present}
-    available = {p: np.isfinite(v).all(axis=1) for p, v in probs.items()}
-    seasons = predictions["season"].astype(int).to_numpy()
-    leagues = predictions["league"].astype(str).to_numpy()
-    rows = []
-    season_keys = [ALL, *sorted(set(seasons.tolist()))]
-    league_keys = [ALL, *sorted(set(leagues.tolist()))]
-    for comparison, members in COMPARISONS.items():
-        members = [p for p in members if p in present]
-        together = np.logical_and.reduce([available[p] for p in members])
-        for season in season_keys:
-            for league in league_keys:
-                mask = together.copy()
-                if season != ALL:
-                    mask &= seasons == season
-                if league != ALL:
-                    mask &= leagues == league
-                n = int(mask.sum())
-                if n == 0:
-                    continue
-                y = outcomes[mask]
-                per_match = {p: metrics.rps_per_match(probs[p][mask], y) for p in members}
-                # Paired differences, all on the same bootstrap resamples of these matches.
-                pairs = [
-                    (p, prefix, reference)
-                    for p in members
-                    for prefix, reference in REFERENCES.items()
-                    if reference in members and reference != p
-                ]
-                diffs = np.array([per_match[p] - per_match[ref] for p, _, ref in pairs]).reshape(
-                    len(pairs), n
-                )
-                low, high = bootstrap_mean_ci(diffs, resamples=resamples, seed=seed)
-                ci = {
-                    (p, prefix): (d.mean(), lo, hi)
-                    for (p, prefix, _), d, lo, hi in zip(pairs, diffs, low, high, strict=True)
-                }
-                for p in members:
-                    row = {
-                        "comparison": comparison,
-                        "test_season": str(season),
-                        "league": league,
-                        "predictor": p,
-                        "n": n,
-                        "rps": float(per_match[p].mean()),
-                        "log_loss": metrics.log_loss(probs[p][mask], y),
-                        "brier": metrics.brier_score(probs[p][mask], y),
-                        "accuracy": metrics.accuracy(probs[p][mask], y),
-                    }
-                    for prefix in REFERENCES:
-                        mean, lo, hi = ci.get((p, prefix), (np.nan, np.nan, np.nan))
-                        names = (
-                            ("diff_vs_market_rps", "ci_low", "ci_high")
-                            if prefix == "market"
-                            else (f"diff_vs_{prefix}_rps", f"{prefix}_ci_low", f"{prefix}_ci_high")
-                        )
-                        row.update(dict(zip(names, (float(mean), float(lo), float(hi)), strict=True)))
-                    rows.append(row)
-    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
-
-
-TABLE_COLUMNS = ["comparison", "test_season", "league", "predictor", "n", *metrics.BACKTEST_SCORE_COLUMNS]

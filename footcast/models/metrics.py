@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 # The scores of one backtest row (footcast.models.backtest.summarise, the `backtests` table):
-# the metrics, then model minus market/closing/Elo RPS with their bootstrap 95% intervals.
+# the metrics, then model minus market/closing/Elo RPS with their bootstrap 95% intervals, and
+# for the models, model minus the same model without the xG features (the xG gain if negative).
 BACKTEST_SCORE_COLUMNS: tuple[str, ...] = (
     "rps",
     "log_loss",
@@ -25,6 +26,9 @@ BACKTEST_SCORE_COLUMNS: tuple[str, ...] = (
     "diff_vs_elo_rps",
     "elo_ci_low",
     "elo_ci_high",
+    "diff_vs_without_xg_rps",
+    "without_xg_ci_low",
+    "without_xg_ci_high",
 )
 
 OUTCOME_INDEX = {"H": 0, "D": 1, "A": 2}
@@ -64,18 +68,28 @@ def ranked_probability_score(probs: np.ndarray, outcomes: np.ndarray) -> float:
     return float(rps_per_match(probs, outcomes).mean())
 
 
-def log_loss(probs: np.ndarray, outcomes: np.ndarray, eps: float = 1e-15) -> float:
+def log_loss_per_match(probs: np.ndarray, outcomes: np.ndarray, eps: float = 1e-15) -> np.ndarray:
+    """Negative log of the probability given to the outcome, per match (clipped at ``eps``)."""
     probs, outcomes = _check(probs, outcomes)
     picked = np.clip(probs[np.arange(len(outcomes)), outcomes], eps, 1.0)
-    return float(-np.log(picked).mean())
+    return -np.log(picked)
+
+
+def log_loss(probs: np.ndarray, outcomes: np.ndarray, eps: float = 1e-15) -> float:
+    return float(log_loss_per_match(probs, outcomes, eps).mean())
+
+
+def brier_per_match(probs: np.ndarray, outcomes: np.ndarray) -> np.ndarray:
+    """Summed squared error over the three outcomes, per match."""
+    probs, outcomes = _check(probs, outcomes)
+    observed = np.zeros_like(probs)
+    observed[np.arange(len(outcomes)), outcomes] = 1.0
+    return ((probs - observed) ** 2).sum(axis=1)
 
 
 def brier_score(probs: np.ndarray, outcomes: np.ndarray) -> float:
     """Multi-class Brier score: mean over matches of the summed squared error over outcomes."""
-    probs, outcomes = _check(probs, outcomes)
-    observed = np.zeros_like(probs)
-    observed[np.arange(len(outcomes)), outcomes] = 1.0
-    return float(((probs - observed) ** 2).sum(axis=1).mean())
+    return float(brier_per_match(probs, outcomes).mean())
 
 
 def accuracy(probs: np.ndarray, outcomes: np.ndarray) -> float:

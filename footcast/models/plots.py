@@ -1,11 +1,15 @@
-"""Plots of the model layer (PNG files): reliability diagrams, feature importance, RPS by season.
+"""Plots of the model layer (PNG files): reliability diagrams, feature importance, RPS by season,
+the track record's cumulative RPS difference against its references.
 
 matplotlib with the non-interactive Agg backend (no display needed; safe in Dagster runs and
 worker processes). Each function writes one PNG and returns its path. Plain Python, no dagster.
+``markdown_images`` embeds PNGs in markdown as data URIs (the Dagster UI shows them inline).
 """
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -77,6 +81,41 @@ def rps_by_season(frame: pd.DataFrame, path: Path, title: str) -> Path:
     ax.grid(alpha=0.3)
     ax.legend()
     return _save(fig, path)
+
+
+REFERENCE_LABELS = {
+    "market": "pre-closing market",
+    "close": "closing market",
+    "elo": "Elo",
+}
+
+
+def cumulative_difference(frame: pd.DataFrame, path: Path, title: str) -> Path:
+    """One line per reference: the running sum of model-minus-reference RPS by kickoff (below
+    zero and falling: the model beats the reference). ``frame``: kickoff, reference, cumulative."""
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    for reference, rows in frame.groupby("reference", sort=False):
+        label = REFERENCE_LABELS.get(str(reference), str(reference))
+        # A picture 9 inches wide shows no more than a few thousand points of a line.
+        shown = rows.iloc[np.unique(np.linspace(0, len(rows) - 1, min(len(rows), 3000)).astype(int))]
+        ax.plot(pd.to_datetime(shown["kickoff"]), shown["cumulative"], label=f"vs {label} (n={len(rows)})")
+    ax.axhline(0.0, color="grey", linestyle="--", linewidth=1)
+    ax.set_ylabel("cumulative RPS difference (model - reference)")
+    ax.set_xlabel("kickoff")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if len(frame):
+        ax.legend()
+    fig.autofmt_xdate()
+    return _save(fig, path)
+
+
+def markdown_images(images: Mapping[str, bytes]) -> str:
+    """Markdown showing each PNG inline (a data URI), titled by its name."""
+    return "\n\n".join(
+        f"**{name}**\n\n![{name}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
+        for name, png in images.items()
+    )
 
 
 def _save(fig, path: Path) -> Path:

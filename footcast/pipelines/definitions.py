@@ -10,13 +10,14 @@ from __future__ import annotations
 import dagster as dg
 
 from footcast import config
-from footcast.assets import backtests, predictions
+from footcast.assets import backtests, links, predictions, understat
 from footcast.assets.freshness import validated_current_season_fresh_check
 from footcast.assets.resources import (
     AlertWebhookResource,
     FootballDataResource,
     MlflowResource,
     RedisResource,
+    UnderstatResource,
     WarehouseResource,
     env_or,
 )
@@ -41,13 +42,23 @@ def resources() -> dict[str, dg.ConfigurableResource]:
             base_url=env_or("FOOTCAST_FOOTBALL_DATA_URL", config.football_data_url()),
             warehouse=warehouse,
         ),
+        "understat_source": UnderstatResource(
+            base_url=env_or("FOOTCAST_UNDERSTAT_URL", config.understat_url()), warehouse=warehouse
+        ),
         "alert_webhook": AlertWebhookResource(url=env_or("FOOTCAST_ALERT_WEBHOOK_URL", "")),
     }
 
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[*jobs.INGEST_ASSETS, *jobs.PREDICT_ASSETS, backtests.backtests],
+        assets=[
+            *jobs.INGEST_ASSETS,
+            *jobs.PREDICT_ASSETS,
+            *jobs.TRACK_RECORD_ASSETS,
+            backtests.backtests,
+            *understat.UNDERSTAT_ASSETS,
+            *links.LINK_ASSETS,
+        ],
         asset_checks=[
             predictions.predictions_fresh,
             validated_current_season_fresh_check(schedules.last_ingest_tick),

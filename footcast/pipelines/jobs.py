@@ -3,12 +3,14 @@
 | job | what it runs |
 |---|---|
 | `ingest` | raw -> validated for one league-season partition (also the backfills) |
+| `ingest_understat` | Understat's xG raw -> validated -> links for one league-season (backfills, sensor) |
 | `predict` | fixtures -> features -> model -> predictions -> Redis |
 | `publish` | re-publish a batch from the warehouse to Redis |
 | `evaluate` | the walk-forward backtests |
 | `refresh_predictions` | fixtures -> predictions -> Redis with the current champion (schedule, sensor) |
 | `retrain` | features -> model -> predictions -> Redis (weekly schedule) |
 | `freshness_checks` | the freshness checks (hourly schedule) |
+| `update_track_record` | the published predictions scored after their matches -> Redis (daily schedule) |
 """
 
 from __future__ import annotations
@@ -18,7 +20,17 @@ from typing import Any
 import dagster as dg
 
 from footcast import config
-from footcast.assets import backtests, features, model, predictions, raw, validated
+from footcast.assets import (
+    backtests,
+    features,
+    links,
+    model,
+    predictions,
+    raw,
+    track_record,
+    understat,
+    validated,
+)
 from footcast.assets.freshness import VALIDATED_FRESH
 
 # What kind of work a run does, as a run tag: the production instance's run queue limits
@@ -49,6 +61,16 @@ ingest_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(*INGEST_ASSETS) - dg.AssetSelection.checks(VALIDATED_FRESH),
     partitions_def=raw.SEASON_LEAGUE,
     description="raw -> validated for one league-season partition",
+)
+# Understat's match xG of a league-season, then its links to the football-data matches (which
+# the `ingest` job of the same partition key loads).
+INGEST_UNDERSTAT_ASSETS = [*understat.UNDERSTAT_ASSETS, *links.LINK_ASSETS]
+ingest_understat_job = dg.define_asset_job(
+    "ingest_understat",
+    selection=dg.AssetSelection.assets(*INGEST_UNDERSTAT_ASSETS),
+    partitions_def=understat.UNDERSTAT_PARTITIONS,
+    description="Understat's xG raw -> validated -> links to the football-data matches, for one "
+    "league-season partition (Understat's leagues and the simulated ones, from 2014/15)",
 )
 publish_job = dg.define_asset_job(
     "publish",
@@ -88,12 +110,23 @@ freshness_job = dg.define_asset_job(
     description="freshness of the published predictions and of the current season's validated data",
 )
 
+TRACK_RECORD_ASSETS = [track_record.track_record, track_record.published_track_record]
+track_record_job = dg.define_asset_job(
+    "update_track_record",
+    selection=dg.AssetSelection.assets(*TRACK_RECORD_ASSETS),
+    tags={STAGE_TAG: "check"},
+    description="the published predictions scored after their matches, with the rolling figures, "
+    "drift checks and pictures -> Redis (`footcast track-record`)",
+)
+
 JOBS = [
     ingest_job,
+    ingest_understat_job,
     predict_job,
     publish_job,
     evaluate_job,
     refresh_predictions_job,
     retrain_job,
     freshness_job,
+    track_record_job,
 ]

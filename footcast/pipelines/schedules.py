@@ -6,13 +6,16 @@
 | `daily_predictions` | `refresh_predictions` | 06:45 daily (FOOTCAST_PREDICTIONS_CRON) |
 | `weekly_retrain` | `retrain` | Monday 04:00 (FOOTCAST_RETRAIN_CRON) |
 | `hourly_freshness` | `freshness_checks` | hourly at :20 (FOOTCAST_FRESHNESS_CRON) |
+| `daily_track_record` | `update_track_record` | 07:30 daily (FOOTCAST_TRACK_RECORD_CRON) |
 
 The daily ingest refreshes the current season's partition of every scheduled league
 (FOOTCAST_SCHEDULE_LEAGUES, comma-separated; default: every league that has validated
 matches, i.e. whatever has been backfilled), except the leagues between seasons
 (``catalogue.off_season``: the main-layout leagues in June and July; the calendar-year
 leagues play then). Its partition keys come from the catalogue's
-public helpers, so the schedule follows any change to how partitions are keyed.
+public helpers, so the schedule follows any change to how partitions are keyed. Each of its
+runs that succeeds for a league with an xG feed is followed by that league-season's Understat
+xG and links (the sensor `current_season_xg`, in sensors.py): the xG after its results.
 
 With FOOTCAST_AUTOMATION=running (the production image sets it) schedules and sensors run as
 soon as the code location loads; otherwise they start stopped and are switched on in the UI.
@@ -37,6 +40,7 @@ from footcast.pipelines.jobs import (
     freshness_job,
     refresh_predictions_job,
     retrain_job,
+    track_record_job,
 )
 from footcast.services.leagues import scheduled_leagues
 
@@ -117,4 +121,10 @@ def build_schedules() -> list[dg.ScheduleDefinition]:
             "retrain; the promotion gate decides the champion",
         ),
         job_schedule("hourly_freshness", freshness_job, config.freshness_cron(), "run the freshness checks"),
+        job_schedule(
+            "daily_track_record",
+            track_record_job,
+            config.track_record_cron(),
+            "after the day's results and predictions: score the published predictions, check for drift",
+        ),
     ]

@@ -14,7 +14,9 @@ Suites (built once per process by :mod:`footcast.quality.engine`):
     [0, 15], result codes in {H, D, A}, ``ftr``/``htr`` consistent with the goals, half-time
     goals not above full-time goals, home team != away team, kickoff inside the season window,
     every odds price > 1, per-book implied overround in a plausible range (a separate, wider
-    range for the market-maximum prices), teams known for the league (when a team list is
+    range for the market-maximum prices; a row failing only these price checks is kept with
+    the failing book's prices at that timing nulled and a finding each, ``PRICE_CHECKS``),
+    teams known for the league (when a team list is
     given). ``match_id_unique`` is in this suite too but is *blocking*: every copy of a
     duplicated id is quarantined (we cannot tell which copy is right).
 
@@ -119,7 +121,11 @@ SPECS = {spec.name: spec for spec in CHECK_SPECS}
 # Position of every check in CHECK_SPECS: checks and quarantine reasons are reported in this order.
 CHECK_ORDER = {spec.name: i for i, spec in enumerate(CHECK_SPECS)}
 SCHEMA_CHECKS: tuple[str, ...] = ("required_columns_present", "column_types")
-# Checks whose failing rows are quarantined.
+# Checks of one book's prices: a row failing only these is kept, with the failing book's three
+# prices at that timing nulled and a finding per price (a bad price is a fault of its cells, not
+# of the match: the result stays, and so do the other books' prices).
+PRICE_CHECKS: frozenset[str] = frozenset({"odds_above_one", "overround_plausible", "overround_max_plausible"})
+# Checks whose failing rows are quarantined (or, for PRICE_CHECKS alone, kept with prices nulled).
 ROUTING_CHECKS: tuple[str, ...] = tuple(
     spec.name
     for spec in CHECK_SPECS

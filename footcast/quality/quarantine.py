@@ -134,6 +134,49 @@ def sample_entry(frame: pd.DataFrame, position: int, values: dict) -> dict:
     return entry
 
 
+# Odds column -> the three prices of its book at its timing (nulled together: an overround
+# needs all three, and one bad price makes the book's line at that timing untrustworthy).
+_TRIPLET_OF: dict[str, tuple[str, str, str]] = {
+    column: odds_triplet(book, timing)
+    for book in schema.BOOKMAKERS
+    for timing in schema.ODDS_TIMINGS
+    for column in odds_triplet(book, timing)
+}
+
+
+def null_failed_prices(frame: pd.DataFrame, reasons: dict[int, dict[str, dict]], positions: set[int]) -> None:
+    """Null, in place, the prices named by the price checks of the rows at ``positions`` (their
+    whole book line at that timing) and add a finding per nulled price to the row's ``findings``
+    (the JSON list of {column, raw, reason} the raw layer starts)."""
+    for position in sorted(positions):
+        added = [
+            _null_price(frame, position, column, check) for check, column in _failed_prices(reasons[position])
+        ]
+        added = [finding for finding in added if finding]
+        if added and "findings" in frame.columns:
+            at = frame.columns.get_loc("findings")
+            before = frame.iat[position, at]
+            kept = json.loads(before) if isinstance(before, str) and before else []
+            frame.iat[position, at] = json.dumps(kept + added, ensure_ascii=False)
+
+
+def _failed_prices(failed: dict[str, dict]) -> list[tuple[str, str]]:
+    """(check, odds column) of every price in the book lines a row's failed checks name."""
+    pairs: list[tuple[str, str]] = []
+    for check, values in failed.items():
+        lines = dict.fromkeys(_TRIPLET_OF[name] for name in values if name in _TRIPLET_OF)
+        pairs += [(check, column) for line in lines for column in line]
+    return pairs
+
+
+def _null_price(frame: pd.DataFrame, position: int, column: str, check: str) -> dict[str, str] | None:
+    price = frame[column].iat[position]
+    if pd.isna(price):
+        return None
+    frame.iat[position, frame.columns.get_loc(column)] = np.nan
+    return {"column": column, "raw": f"{float(price):g}", "reason": f"{check}: price nulled"}
+
+
 def canonical_output(
     frame: pd.DataFrame,
     positions: list[int],

@@ -21,7 +21,14 @@ import pandas as pd
 
 from footcast.data import schema
 from footcast.quality import engine, quarantine, views
-from footcast.quality.expectations import BLOCKING, CHECK_ORDER, ROUTING_CHECKS, SCHEMA_CHECKS, SPECS
+from footcast.quality.expectations import (
+    BLOCKING,
+    CHECK_ORDER,
+    PRICE_CHECKS,
+    ROUTING_CHECKS,
+    SCHEMA_CHECKS,
+    SPECS,
+)
 
 SAMPLE_SIZE = 10
 
@@ -251,6 +258,21 @@ def validate_partition(
     return validate_partitions([partition], max_quarantine_share=max_quarantine_share)[0]
 
 
+def _routing_outcome(
+    name: str, stage: _RowStage, priced: set[int], partition: PartitionInput
+) -> CheckOutcome:
+    failing = stage.failing[name]
+    detail = ""
+    if name == "teams_known" and partition.known_teams is None:
+        detail = "skipped: no team list given"
+    elif failing and name in PRICE_CHECKS:
+        kept = len(failing & priced)
+        detail = f"{len(failing)} rows: their failing prices nulled ({kept} rows kept, the rest quarantined)"
+    elif failing:
+        detail = f"{len(failing)} rows quarantined"
+    return _outcome(name, not failing, len(failing), stage.samples[name], detail)
+
+
 def validate_partitions(
     partitions: list[PartitionInput], *, max_quarantine_share: float = 0.05
 ) -> list[ValidationOutcome]:
@@ -276,15 +298,12 @@ def validate_partitions(
     for number in checked:
         frame, stage = frames[number], row_stages[number]
         checks = list(schema_stages[number][0])
+        # Rows failing only price checks are kept, their failing book lines nulled.
+        priced = {p for p, failed in stage.reasons.items() if set(failed) <= PRICE_CHECKS}
+        quarantine.null_failed_prices(frame, stage.reasons, priced)
         for name in ROUTING_CHECKS:
-            detail = ""
-            if name == "teams_known" and partitions[number].known_teams is None:
-                detail = "skipped: no team list given"
-            elif stage.failing[name]:
-                detail = f"{len(stage.failing[name])} rows quarantined"
-            failing = stage.failing[name]
-            checks.append(_outcome(name, not failing, len(failing), stage.samples[name], detail))
-        bad = sorted(stage.reasons)
+            checks.append(_routing_outcome(name, stage, priced, partitions[number]))
+        bad = sorted(set(stage.reasons) - priced)
         bad_set = set(bad)
         valid = quarantine.canonical_output(frame, [p for p in range(len(frame)) if p not in bad_set])
         quarantined = (

@@ -1,10 +1,15 @@
 """`footcast evaluate`: the walk-forward backtest over the warehouse's validated matches.
 
 Reads the validated ``matches`` of the warehouse, builds the point-in-time features from them
-(the same ``build_features`` the ``features`` asset runs), and runs
-:func:`footcast.models.backtest.walk_forward` with the recipes the ``model`` asset trains
+(the same ``build_features`` the ``features`` asset runs, with the matches' xG when given), and
+runs :func:`footcast.models.backtest.walk_forward` with the recipes the ``model`` asset trains
 (``training.MARKET_RECIPE`` / ``NO_MARKET_RECIPE``): for each test season S, both models are
-tuned (``n_trials`` Optuna trials on season S-1) and fitted on seasons before S only. Any list
+tuned (``n_trials`` Optuna trials on season S-1) and fitted on seasons before S only. When some
+match has xG, both are also fitted without the xG features (``training.without_xg``: the
+predictors ``model_without_xg`` and ``model_no_market_without_xg``, on the same matches), and
+each model's row holds its xG gain (``diff_vs_without_xg_rps``, negative when xG helps) with a
+bootstrap 95% interval; without any xG those predictors are omitted (they would equal the
+models). Any list
 of leagues works: a league with closing prices only is scored against the closing market (the
 model serves it the no-market recipe), and a test season that cannot be evaluated (no earlier
 seasons to fit on) is skipped with its reason. The result
@@ -32,6 +37,7 @@ import pandas as pd
 from footcast.adapters.warehouse import Warehouse, backtests, matches
 from footcast.models import backtest, plots, training, tuning
 from footcast.models.features import builder as feature_builder
+from footcast.services.xg import linked_xg
 
 if TYPE_CHECKING:
     from footcast.adapters.model_registry import ModelRegistry
@@ -52,13 +58,15 @@ class Evaluation:
     mlflow_url: str | None = None
 
 
-def load_features(warehouse: Warehouse) -> pd.DataFrame:
+def load_features(warehouse: Warehouse, xg: pd.DataFrame | None = None) -> pd.DataFrame:
     """Point-in-time features of every validated match in the warehouse (all leagues: ratings
-    carry across leagues, exactly as in the ``features`` asset)."""
+    carry across leagues, exactly as in the ``features`` asset). ``xg``: the matches' expected
+    goals (``build_features``'s ``xg``: match_id, home_xg, away_xg); by default the warehouse's
+    linked Understat xG, as the ``features`` asset reads it."""
     history = warehouse.read_matches(matches)
     if history.empty:
         raise EvaluationError("the warehouse has no validated matches: run `footcast backfill` first")
-    return feature_builder.build_features(history)
+    return feature_builder.build_features(history, xg=linked_xg(warehouse) if xg is None else xg)
 
 
 def check_leagues(frame: pd.DataFrame, leagues: list[str] | None) -> list[str]:
@@ -88,10 +96,12 @@ def evaluate(
     tracking: ModelRegistry | None = None,
     progress: Callable[[str], None] | None = None,
     frame: pd.DataFrame | None = None,
+    xg: pd.DataFrame | None = None,
 ) -> Evaluation:
     """Run the walk-forward backtest, store it in ``backtests`` and (with ``tracking``, the
     model registry of the evaluations' experiment) log it to MLflow. ``frame``: features to use
-    instead of building them from the warehouse (tests)."""
+    instead of building them from the warehouse (tests); ``xg``: the matches' expected goals
+    for :func:`load_features`."""
     import optuna
 
     # One progress line per test season instead of optuna's line per trial.
@@ -99,7 +109,7 @@ def evaluate(
     say = progress or (lambda message: None)
     test_seasons = sorted({int(s) for s in test_seasons})
     if frame is None:
-        frame = load_features(warehouse)
+        frame = load_features(warehouse, xg)
         say(f"features of {len(frame)} validated matches built")
     chosen = check_leagues(frame, leagues)
     try:
@@ -121,6 +131,11 @@ def evaluate(
         "model": training.MARKET_RECIPE.to_dict(),
         "model_no_market": training.NO_MARKET_RECIPE.to_dict(),
     }
+    if report.config["xg_ablations"]:
+        report.config["recipes"]["model_without_xg"] = training.MARKET_RECIPE_WITHOUT_XG.to_dict()
+        report.config["recipes"]["model_no_market_without_xg"] = (
+            training.NO_MARKET_RECIPE_WITHOUT_XG.to_dict()
+        )
     result = Evaluation(report=report, rows_written=0)
     if tracking is not None:
         result.mlflow_run_id, result.mlflow_url = log_evaluation(tracking, report)
@@ -135,7 +150,7 @@ def params_json(report: backtest.BacktestReport) -> str:
         config[key] = len(config.get(key) or [])
     config["test_seasons"] = report.test_seasons
     config["leagues"] = report.leagues
-    return json.dumps(backtest._jsonable(config), sort_keys=True)
+    return json.dumps(backtest.jsonable(config), sort_keys=True)
 
 
 def store(warehouse: Warehouse, report: backtest.BacktestReport, mlflow_run_id: str | None = None) -> int:
@@ -181,7 +196,7 @@ def rps_by_season(report: backtest.BacktestReport) -> pd.DataFrame:
     ]
     frame = rows.pivot(index="test_season", columns="predictor", values="rps")
     frame.index = frame.index.astype(int)
-    return frame.sort_index()[[p for p in backtest.PREDICTORS if p in frame.columns]]
+    return frame.sort_index()[[p for p in backtest.ORDER if p in frame.columns]]
 
 
 def log_evaluation(tracking: ModelRegistry, report: backtest.BacktestReport) -> tuple[str, str]:
@@ -220,6 +235,9 @@ def log_evaluation(tracking: ModelRegistry, report: backtest.BacktestReport) -> 
                 "ci_low",
                 "ci_high",
                 "diff_vs_close_rps",
+                "diff_vs_without_xg_rps",
+                "without_xg_ci_low",
+                "without_xg_ci_high",
             ):
                 value = getattr(row, score)
                 if value is not None and np.isfinite(value):
@@ -263,6 +281,8 @@ def recorded_report(tracking: ModelRegistry, mlflow_run_id: str) -> dict:
 LABELS = {
     "model": "model (as served)",
     "model_no_market": "model without market",
+    "model_without_xg": "model without xG",
+    "model_no_market_without_xg": "no market, no xG",
     "market_open": "opening market",
     "market_close": "closing market",
     "elo": "Elo",
@@ -310,14 +330,16 @@ def format_table(evaluation: Evaluation) -> str:
                 f"  {LABELS.get(row.predictor, row.predictor):22} {row.rps:8.5f} {row.log_loss:9.5f} "
                 f"{row.brier:8.5f}  {_ci(row.diff_vs_market_rps, row.ci_low, row.ci_high):32} {close:>13}"
             )
+    lines += _xg_gain_lines(summary, leagues)
     by_season = rps_by_season(report)
     lines.append("")
     lines.append("RPS by test season (all leagues):")
-    lines.append("  " + f"{'season':8}" + "".join(f"{p:>16}" for p in by_season.columns))
+    widths = [max(16, len(p) + 2) for p in by_season.columns]
+    header = "".join(f"{p:>{w}}" for p, w in zip(by_season.columns, widths, strict=True))
+    lines.append("  " + f"{'season':8}" + header)
     for season, values in by_season.iterrows():
-        lines.append(
-            "  " + f"{season}/{(season + 1) % 100:02d}".ljust(8) + "".join(f"{v:16.5f}" for v in values)
-        )
+        cells = "".join(f"{v:{w}.5f}" for v, w in zip(values, widths, strict=True))
+        lines.append("  " + f"{season}/{(season + 1) % 100:02d}".ljust(8) + cells)
     lines.append("")
     lines.append(
         f"{evaluation.rows_written} rows -> warehouse table backtests (run_id {report.run_id})"
@@ -328,6 +350,20 @@ def format_table(evaluation: Evaluation) -> str:
         )
     )
     return "\n".join(lines)
+
+
+def _xg_gain_lines(summary: pd.DataFrame, leagues: list[str]) -> list[str]:
+    """The xG gain of both models per league (nothing when the evaluation had no xG)."""
+    rows = summary[summary["diff_vs_without_xg_rps"].notna()]
+    if rows.empty:
+        return []
+    lines = ["", "xG gain (model minus the same model without the xG features; negative: xG helps):"]
+    for league in leagues:
+        for row in rows[rows["league"] == league].itertuples(index=False):
+            interval = _ci(row.diff_vs_without_xg_rps, row.without_xg_ci_low, row.without_xg_ci_high)
+            name = "all leagues" if league == backtest.ALL else league
+            lines.append(f"  {name:12} {LABELS.get(row.predictor, row.predictor):22} {interval}")
+    return lines
 
 
 def to_json(evaluation: Evaluation) -> dict:

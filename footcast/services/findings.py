@@ -16,6 +16,8 @@ class PartitionFindings:
     findings: list[dict] = field(default_factory=list)
     # {"line", "rejection", "reason", "raw_text"} per rejected row, in file order
     rejected: list[dict] = field(default_factory=list)
+    # what "line" counts in the source: its lines (CSV files) or its elements (a JSON list)
+    unit: str = "line"
 
     def __bool__(self) -> bool:
         return bool(self.findings or self.rejected)
@@ -30,10 +32,12 @@ class PartitionFindings:
     def summary(self) -> str:
         """One line: the columns with their lines, then the rejected rows' lines and rejections."""
         parts = [
-            f"{column} line {', '.join(map(str, lines))}" for column, lines in self.lines_by_column().items()
+            f"{column} {self.unit} {', '.join(map(str, lines))}"
+            for column, lines in self.lines_by_column().items()
         ]
         parts += [
-            f"rejected line {row['line']} ({row['rejection']}: {row['reason']})" for row in self.rejected
+            f"rejected {self.unit} {row['line']} ({row['rejection']}: {row['reason']})"
+            for row in self.rejected
         ]
         return "; ".join(parts)
 

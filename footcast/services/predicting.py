@@ -12,7 +12,7 @@ from footcast.adapters.model_registry import Champion, ModelRegistry
 from footcast.adapters.warehouse import Warehouse, predictions
 from footcast.data import schema
 from footcast.models import training
-from footcast.models.features.columns import FEATURE_SET_VERSION
+from footcast.models.features.columns import FEATURE_SET_VERSION, MARKET_BASELINE_COLUMNS
 
 ID_COLUMNS = list(schema.IDENTITY_COLUMNS)
 
@@ -49,6 +49,9 @@ def score_fixtures(
     batch["feature_set_version"] = feature_set_version
     batch["generated_at"] = pd.Timestamp(now)
     batch["publish_version"] = publish_version
+    # What the market said when the batch was made: the track record compares with it later.
+    for column in (*MARKET_BASELINE_COLUMNS[:3], "market_open_available"):
+        batch[column] = upcoming[column].to_numpy(dtype="float64") if column in upcoming else float("nan")
     return batch
 
 

@@ -39,10 +39,11 @@ from footcast.api.envelope import ERROR_CODES
 from footcast.cli.main import build_parser
 from tests.support import (
     N_LEAGUES,
+    ApiServer,
     Expected,
     RedisServer,
-    free_port,
     make_batch,
+    publish_timeline_track_record,
     require_service,
     unique_name,
 )
@@ -50,57 +51,6 @@ from tests.support import (
 ENVELOPE = {"data", "error", "meta"}
 N_MATCHES = 240
 TIES = 12  # matches sharing each kickoff, as on a real Saturday at 15:00
-
-
-class ApiServer:
-    """`python -m footcast.cli.main serve` on a free loopback port, in its own process group."""
-
-    def __init__(self, home: Path, redis_url: str | None, prefix: str, workers: int = 1, **env: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = home / f"serve-{self.port}.log"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("FOOTCAST_", "PROMETHEUS_"))}
-        self.env.update(FOOTCAST_HOME=str(home), FOOTCAST_REDIS_PREFIX=prefix, **env)
-        if redis_url:  # else the embedded server under FOOTCAST_HOME, as `footcast serve` defaults
-            self.env["FOOTCAST_REDIS_URL"] = redis_url
-        self.workers = workers
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> "ApiServer":
-        command = [sys.executable, "-m", "footcast.cli.main", "serve", "--port", str(self.port)]
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [*command, "--workers", str(self.workers)],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"footcast serve exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/openapi.json", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"footcast serve did not come up:\n{self.log()}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
 
 def tied_batch(tag: str, n: int = N_MATCHES) -> pd.DataFrame:
@@ -114,12 +64,16 @@ def tied_batch(tag: str, n: int = N_MATCHES) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    """A real Redis with version "A" of tied_batch under a unique prefix (removed afterwards)."""
+    """A real Redis with version "A" of tied_batch (and a track record) under a unique prefix
+    (removed afterwards)."""
     url = require_service("FOOTCAST_TEST_REDIS_URL")
     prefix = unique_name("footcast-serve-test")
     client = redis.Redis.from_url(url, decode_responses=True)
     store = PredictionStore(client, prefix=prefix)
     store.publish(tied_batch("A"), version="A")
+    publish_timeline_track_record(
+        client, prefix, tmp_path_factory.mktemp("track"), pd.Timestamp("2026-12-10", tz="UTC")
+    )
     yield url, prefix, store
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:
@@ -276,6 +230,7 @@ def test_leagues_health_metrics_and_http_errors(api, published):
         "/leagues",
         "/health",
         "/metrics",
+        "/track-record",
     }
     assert schema["components"]["schemas"]["ErrorCode"]["enum"] == list(ERROR_CODES)
     assert "securitySchemes" not in schema.get("components", {})

@@ -4,6 +4,7 @@ publishing exactly the evaluated recipe and keeping a better champion."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -238,6 +239,9 @@ def test_a_better_model_takes_over_predictions_apply_its_recipe_and_a_worse_one_
     assert "| SIM1 |" in meta["validation_metrics"] and "calibration_error" in meta["validation_metrics"]
     for name in ("plot_reliability", "plot_feature_importance", "plot_rps_by_season"):
         assert Path(meta[name]).stat().st_size > 1000, name
+    # ...and as images the UI shows inline (markdown with data URIs).
+    images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", meta["plots"])
+    assert len(images) == 3 and all(base64.b64decode(i).startswith(b"\x89PNG\r\n\x1a\n") for i in images)
 
     warehouse = code_location["warehouse"].get()
     tracking = code_location["mlflow_tracking"].registry()

@@ -20,7 +20,9 @@ def test_backfill_summary_names_the_findings_and_the_rejected_row(footcast_home)
                 "FOOTCAST_HTTP_RATE": "100",
             }
         )
-        result = footcast("backfill", "--leagues", "E0", "--seasons", "2024", env=env)
+        result = footcast(
+            "backfill", "--sources", "football-data", "--leagues", "E0", "--seasons", "2024", env=env
+        )
     finally:
         site.close()
     assert result.returncode == 0, result.stderr

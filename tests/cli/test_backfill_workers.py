@@ -28,7 +28,16 @@ def test_two_workers_run_one_range_each_into_one_instance_and_warehouse(footcast
         )
         # (a fresh home: the workers create the instance storage and the warehouse tables)
         result = footcast(
-            "backfill", "--leagues", "E0,E1", "--seasons", "2023-2024", "--workers", "2", env=env
+            "backfill",
+            "--sources",
+            "football-data",
+            "--leagues",
+            "E0,E1",
+            "--seasons",
+            "2023-2024",
+            "--workers",
+            "2",
+            env=env,
         )
     finally:
         site.close()

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
@@ -22,8 +23,9 @@ def cli_env(footcast_home) -> dict[str, str]:
         {
             "FOOTCAST_HOME": str(footcast_home),
             "FOOTCAST_NOW": NOW,
-            # Offline: any attempt to reach the real site would fail loudly.
+            # Offline: any attempt to reach the real sites would fail loudly.
             "FOOTCAST_FOOTBALL_DATA_URL": "http://127.0.0.1:9",
+            "FOOTCAST_UNDERSTAT_URL": "http://127.0.0.1:9",
         }
     )
     return env
@@ -32,7 +34,7 @@ def cli_env(footcast_home) -> dict[str, str]:
 def test_help_lists_only_working_commands(cli_env):
     result = footcast("--help", env=cli_env)
     assert result.returncode == 0
-    listed = set(re.findall(r"^    (\w+)\s", result.stdout, flags=re.M))
+    listed = set(re.findall(r"^    ([\w-]+)\s", result.stdout, flags=re.M))
     assert listed == {
         "demo",
         "run",
@@ -43,6 +45,8 @@ def test_help_lists_only_working_commands(cli_env):
         "evaluate",
         "serve",
         "leagues",
+        "teams",
+        "track-record",
     }
 
 
@@ -73,17 +77,23 @@ def test_backfill_fetches_once_then_serves_the_archive_and_exports(cli_env, tmp_
         site.routes["/mmz4281/2324/E0.csv"] = (200, GOOD_E0.replace(b"/2024", b"/2023"))
         site.routes["/mmz4281/2425/E0.csv"] = (200, GOOD_E0)
         env = {**cli_env, "FOOTCAST_FOOTBALL_DATA_URL": site.url, "FOOTCAST_HTTP_RATE": "100"}
-        first = footcast("backfill", "--leagues", "E0", "--seasons", "2023-2024", env=env)
+        first = footcast(
+            "backfill", "--sources", "football-data", "--leagues", "E0", "--seasons", "2023-2024", env=env
+        )
         assert first.returncode == 0, first.stderr
         assert (
             "2 partitions: 2 fetched, 0 unchanged, 0 failed; 6 rows validated, 0 quarantined" in first.stdout
         )
-        second = footcast("backfill", "--leagues", "E0", "--seasons", "2023-2024", env=env)
+        second = footcast(
+            "backfill", "--sources", "football-data", "--leagues", "E0", "--seasons", "2023-2024", env=env
+        )
         assert "2 partitions: 0 fetched, 2 unchanged, 0 failed" in second.stdout
         assert len(site.requests) == 2
         # A season the site does not have, in one run with two it has: a clear failure naming
         # it, exit 1; the other two seasons of the range still load (served from the archive).
-        missing = footcast("backfill", "--leagues", "E0", "--seasons", "2022-2024", env=env)
+        missing = footcast(
+            "backfill", "--sources", "football-data", "--leagues", "E0", "--seasons", "2022-2024", env=env
+        )
         assert missing.returncode == 1
         assert "no such season" in missing.stderr and "/mmz4281/2223/E0.csv" in missing.stderr
         # One line, not Dagster's event log with a stack trace (that stays in the instance).
@@ -91,10 +101,29 @@ def test_backfill_fetches_once_then_serves_the_archive_and_exports(cli_env, tmp_
         assert "3 partitions: 0 fetched, 2 unchanged, 1 failed; 6 rows validated" in missing.stdout
         # The site now serves 2024/25 cut short: refused (nothing replaced) unless accepted on purpose.
         site.routes["/mmz4281/2425/E0.csv"] = (200, GOOD_E0.rsplit(b"\r\n", 2)[0] + b"\r\n")
-        shrunk = footcast("backfill", "--leagues", "E0", "--seasons", "2024", "--force", env=env)
+        shrunk = footcast(
+            "backfill",
+            "--sources",
+            "football-data",
+            "--leagues",
+            "E0",
+            "--seasons",
+            "2024",
+            "--force",
+            env=env,
+        )
         assert shrunk.returncode == 1 and "the file has 2 matches, the partition holds 3" in shrunk.stderr
         accepted = footcast(
-            "backfill", "--leagues", "E0", "--seasons", "2024", "--force", "--allow-fewer-rows", env=env
+            "backfill",
+            "--sources",
+            "football-data",
+            "--leagues",
+            "E0",
+            "--seasons",
+            "2024",
+            "--force",
+            "--allow-fewer-rows",
+            env=env,
         )
         assert accepted.returncode == 0 and "2 rows validated" in accepted.stdout, accepted.stderr
     finally:
@@ -133,6 +162,18 @@ def test_demo_from_empty_home_then_lookup(cli_env, footcast_home):
     demo = footcast("demo", "--seasons", "2", "--show", "3", env=cli_env)
     assert demo.returncode == 0, demo.stderr[-2000:]
     match_id = re.search(r"footcast lookup (\w+)", demo.stdout).group(1)
+
+    # It replayed the last rounds on a scripted clock and ends with their track record: every
+    # scored prediction was published before its kickoff, one batch a day before each round.
+    assert "replaying the last 3 rounds" in demo.stdout
+    scored = int(re.search(r"track record: (\d+) published predictions scored", demo.stdout).group(1))
+    record = footcast("track-record", "--json", env=cli_env)
+    assert record.returncode == 0, record.stderr[-2000:]
+    report = json.loads(record.stdout)
+    assert len(report["matches"]) == scored > 20
+    assert all(m["published_at"] < m["kickoff"] < NOW for m in report["matches"])
+    assert len({m["version"] for m in report["matches"]}) == 3
+    assert {row["league"] for row in report["summary"]} == {"all", "SIM1", "SIM2"}
 
     one = footcast("lookup", match_id, "--json", env=cli_env)
     assert one.returncode == 0, one.stderr
@@ -185,22 +226,35 @@ def test_demo_from_empty_home_then_lookup(cli_env, footcast_home):
     assert typo.returncode == 1 and typo.stderr.count("\n") == 1, typo.stderr
     assert "no prediction batch '20261129T000000Z-nosuch' in the warehouse" in typo.stderr
     assert json.loads(footcast("lookup", match_id, "--json", env=cli_env).stdout) == before
-    # Only one version exists: nothing to roll back to, said in one line.
+    # The replayed rounds published a version each: rollback serves the one before, and
+    # publishing the newest batch again serves it again.
     rolled = footcast("publish", "--rollback", env=cli_env)
-    assert rolled.returncode == 1 and "no version older than" in rolled.stderr
+    assert rolled.returncode == 0 and f"rolled back: {before[0]['publish_version']} -> " in rolled.stdout
+    assert footcast("publish", env=cli_env).returncode == 0
+    assert json.loads(footcast("lookup", match_id, "--json", env=cli_env).stdout) == before
 
-    # The runs are in the Dagster instance the UI reads: one ingest run per league (its two
-    # seasons as a partition range) + predict + 2 publish; every league-season is materialized.
+    # The runs are in the Dagster instance the UI reads: the first ingest runs one per league
+    # (its two seasons as a partition range), the replay re-ingests the current season, trains
+    # once (predict), publishes a day before each later round and now (refresh_predictions),
+    # and scores the track record (update_track_record, again for `track-record` above);
+    # every league-season is materialized.
     import dagster as dg
 
     os.environ["DAGSTER_HOME"] = str(footcast_home / "dagster")
     with dg.DagsterInstance.get() as instance:
         runs = instance.get_run_records()
-        assert len(runs) == 5
+        jobs = Counter(r.dagster_run.job_name for r in runs)
+        assert (jobs["predict"], jobs["refresh_predictions"], jobs["update_track_record"]) == (1, 3, 2)
+        assert jobs["publish"] == 3
         failed = [r.dagster_run for r in runs if r.dagster_run.status != dg.DagsterRunStatus.SUCCESS]
         assert [r.job_name for r in failed] == ["publish"]  # the unknown --version
         ingest = [r.dagster_run for r in runs if r.dagster_run.job_name == "ingest"]
-        assert sorted(r.tags["dagster/asset_partition_range_start"][:4] for r in ingest) == ["SIM1", "SIM2"]
+        ranges = [
+            r.tags["dagster/asset_partition_range_start"][:4]
+            for r in ingest
+            if r.tags.get("dagster/asset_partition_range_start")
+        ]
+        assert sorted(ranges) == ["SIM1", "SIM2"]
         for asset in ("raw_matches", "validated_matches"):
             materialized = instance.get_materialized_partitions(dg.AssetKey(asset))
             assert len(materialized) == 4, asset
@@ -236,7 +290,9 @@ def test_a_database_password_never_reaches_output_run_config_or_event_logs(cli_e
             "FOOTCAST_WAREHOUSE_URL": url.render_as_string(hide_password=False),
             "FOOTCAST_WAREHOUSE_SCHEMA": schema,
         }
-        result = footcast("backfill", "--leagues", "E0", "--seasons", "2023-2024", env=env)
+        result = footcast(
+            "backfill", "--sources", "football-data", "--leagues", "E0", "--seasons", "2023-2024", env=env
+        )
         assert result.returncode == 1 and "1 failed" in result.stdout, result.stderr
         exported = footcast("export", "matches", "--out", str(footcast_home / "m.csv"), env=env)
         assert exported.returncode == 0, exported.stderr
@@ -280,7 +336,9 @@ def test_a_blocked_partition_names_the_check_and_what_failed_in_one_line(cli_env
         # One of four rows has an impossible score: 25% quarantined, above the blocking 5%.
         site.routes["/mmz4281/2425/E0.csv"] = (200, GOOD_E0 + BAD_ROWS["goals_in_range"])
         env = {**cli_env, "FOOTCAST_FOOTBALL_DATA_URL": site.url, "FOOTCAST_HTTP_RATE": "100"}
-        result = footcast("backfill", "--leagues", "E0", "--seasons", "2024", env=env)
+        result = footcast(
+            "backfill", "--sources", "football-data", "--leagues", "E0", "--seasons", "2024", env=env
+        )
     finally:
         site.close()
     assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
@@ -301,7 +359,18 @@ def test_a_backfill_killed_mid_run_does_not_block_the_next_one(cli_env):
     threading.Thread(target=lambda: held.extend(iter(lambda: silent.accept()[0], None)), daemon=True).start()
     env = {**cli_env, "FOOTCAST_HTTP_RATE": "100"}
     stuck = subprocess.Popen(
-        [sys.executable, "-m", "footcast.cli.main", "backfill", "--leagues", "E0", "--seasons", "2023"],
+        [
+            sys.executable,
+            "-m",
+            "footcast.cli.main",
+            "backfill",
+            "--sources",
+            "football-data",
+            "--leagues",
+            "E0",
+            "--seasons",
+            "2023",
+        ],
         env={**env, "FOOTCAST_FOOTBALL_DATA_URL": f"http://127.0.0.1:{silent.getsockname()[1]}"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -320,7 +389,17 @@ def test_a_backfill_killed_mid_run_does_not_block_the_next_one(cli_env):
     try:
         site.routes["/mmz4281/2425/E0.csv"] = (200, GOOD_E0)
         env["FOOTCAST_FOOTBALL_DATA_URL"] = site.url
-        result = footcast("backfill", "--leagues", "E0", "--seasons", "2024", env=env, timeout=180)
+        result = footcast(
+            "backfill",
+            "--sources",
+            "football-data",
+            "--leagues",
+            "E0",
+            "--seasons",
+            "2024",
+            env=env,
+            timeout=180,
+        )
     finally:
         site.close()
     assert result.returncode == 0, result.stderr
@@ -345,7 +424,9 @@ def test_mirror_credentials_are_sent_but_never_stored_or_shown(cli_env, footcast
             "FOOTCAST_FOOTBALL_DATA_URL": site.url.replace("http://", "http://mirror:webpw@"),
             "FOOTCAST_HTTP_RATE": "100",
         }
-        result = footcast("backfill", "--leagues", "E0", "--seasons", "2023-2024", env=env)
+        result = footcast(
+            "backfill", "--sources", "football-data", "--leagues", "E0", "--seasons", "2023-2024", env=env
+        )
         exported = footcast("export", "raw_matches", "--out", str(footcast_home / "raw.csv"), env=env)
     finally:
         site.close()

@@ -154,6 +154,42 @@ def as_fixtures(frame: pd.DataFrame, keep_close: bool = True) -> pd.DataFrame:
     return out
 
 
+def make_xg(matches: pd.DataFrame, seed: int, coverage: float = 0.85) -> pd.DataFrame:
+    """xG of the played matches (``build_features``'s ``xg`` input): noisy around the goals, and
+    missing (no row, or a NaN) for about 1 - ``coverage`` of them, as gaps in the source."""
+    rng = np.random.default_rng(seed)
+    played = matches[matches["fthg"].notna()]
+    values = {
+        side: rng.gamma(4.0, (played[goals].to_numpy(dtype=float) + 0.4) / 4.0)
+        for side, goals in (("home_xg", "fthg"), ("away_xg", "ftag"))
+    }
+    xg = pd.DataFrame({"match_id": played["match_id"].to_numpy(), **values})
+    covered = rng.random(len(xg))
+    xg.loc[covered > coverage, "home_xg"] = np.nan
+    return xg[covered < coverage + (1.0 - coverage) / 2].reset_index(drop=True)
+
+
+def _mutate_xg_from(xg: pd.DataFrame, matches: pd.DataFrame, cut: pd.Timestamp, seed: int) -> pd.DataFrame:
+    """Change, remove and add xG of matches kicking off at or after ``cut``."""
+    rng = np.random.default_rng(seed)
+    late_ids = set(matches.loc[matches["kickoff"] >= cut, "match_id"])
+    out = xg.copy()
+    late = out["match_id"].isin(late_ids).to_numpy()
+    k = int(late.sum())
+    out.loc[late, "home_xg"] = np.where(rng.random(k) < 0.2, np.nan, rng.uniform(0.0, 4.0, k))
+    out.loc[late, "away_xg"] = rng.uniform(0.0, 4.0, k)
+    out = out[~late | (rng.random(len(out)) < 0.8)]
+    added = sorted(late_ids - set(out["match_id"]))
+    extra = pd.DataFrame(
+        {
+            "match_id": added,
+            "home_xg": rng.uniform(0, 3, len(added)),
+            "away_xg": rng.uniform(0, 3, len(added)),
+        }
+    )
+    return pd.concat([out, extra], ignore_index=True)
+
+
 def assert_same_rows(left: pd.DataFrame, right: pd.DataFrame, columns=None) -> None:
     """Bit-for-bit equality of the given rows (NaN positions included)."""
     columns = list(columns or left.columns)
@@ -182,6 +218,7 @@ def test_feature_column_sets():
     assert {"market_open_available", "market_close_available", "market_open_overround"} <= set(
         F.FEATURE_COLUMNS
     )
+    assert set(F.XG_RATING_COLUMNS) <= set(F.XG_COLUMNS) <= set(F.NO_MARKET_FEATURES)
 
 
 def test_output_shape_dtypes_and_order():
@@ -244,6 +281,7 @@ def test_nan_only_where_documented():
     for column in F.FEATURE_COLUMNS:
         if out[column].isna().any():
             documented = "form" in column or column.endswith(may_be_nan) or column.endswith("_overround")
+            documented |= column in F.XG_COLUMNS  # no xG given: all NaN
             assert documented and not column.startswith(("elo_", "goals_")), column
     assert not out[list(F.ELO_BASELINE_COLUMNS + F.GOALS_MODEL_COLUMNS)].isna().any().any()
 
@@ -323,12 +361,17 @@ NON_MARKET = [c for c in F.FEATURE_COLUMNS if not c.startswith("market_")]
 )
 def test_leakage_changing_the_future_changes_no_earlier_feature(seed, where, exact, mutation):
     matches = make_matches(seed)
+    xg = make_xg(matches, seed)
     cut = _cut(matches, where, exact)
-    base = build_features(matches)
-    changed = build_features(_mutate_from(matches, cut, mutation))
+    base = build_features(matches, xg=xg)
+    assert base[list(F.XG_COLUMNS)].notna().any().all()
+    changed = build_features(
+        _mutate_from(matches, cut, mutation), xg=_mutate_xg_from(xg, matches, cut, mutation)
+    )
     assert_same_rows(_before(base, cut), _before(changed, cut))
-    # rows kicking off exactly at T do not see results at T either (simultaneous matches);
-    # only their market features, computed from their own (changed) prices, may differ
+    # rows kicking off exactly at T do not see results or xG at T either (simultaneous
+    # matches, their own xG included); only their market features, computed from their own
+    # (changed) prices, may differ
     assert_same_rows(_at(base, cut), _at(changed, cut), KEYS + list(NON_MARKET))
 
 
@@ -369,8 +412,12 @@ def test_leakage_deleting_or_adding_future_matches_changes_no_earlier_feature(
     edited = edited.drop(index=upcoming.index)
     fixtures = as_fixtures(upcoming)
 
-    base = build_features(matches)
-    changed = build_features(edited, fixtures)
+    xg = make_xg(matches, seed)
+    base = build_features(matches, xg=xg)
+    # the edited history's xG: the kept rows' as before (the dropped rows' and the rows turned
+    # into fixtures are ignored), the new rows' made up
+    new_xg = make_xg(extra, extra_seed)
+    changed = build_features(edited, fixtures, xg=pd.concat([xg, new_xg], ignore_index=True))
     assert_same_rows(_before(base, cut), _before(changed, cut))
     at_t = _at(changed, cut)
     kept_at_t = by_id(_at(base, cut)).reindex(at_t["match_id"]).dropna(subset=["match_id"])
@@ -382,10 +429,12 @@ def test_leakage_deleting_or_adding_future_matches_changes_no_earlier_feature(
 def test_input_row_order_does_not_matter(seed, permutation):
     matches = make_matches(seed)
     fixtures = as_fixtures(make_matches(seed + 1, first_season=2003, n_seasons=1, rounds_per_season=2))
-    base = build_features(matches, fixtures)
+    xg = make_xg(matches, seed)
+    base = build_features(matches, fixtures, xg=xg)
     shuffled = build_features(
         matches.sample(frac=1.0, random_state=permutation),
         fixtures.sample(frac=1.0, random_state=permutation),
+        xg=xg.sample(frac=1.0, random_state=permutation),
     )
     assert_same_rows(base, shuffled)
 
@@ -406,14 +455,18 @@ def test_train_serve_equality_last_matchday(seed):
     matches = _single_kickoff_last_matchday(make_matches(seed))
     last = matches["kickoff"] == matches["kickoff"].max()
     assert last.sum() >= 2
-    history = build_features(matches)
-    served = build_features(matches[~last], as_fixtures(matches[last]))
+    xg = make_xg(matches, seed, coverage=1.0)
+    history = build_features(matches, xg=xg)
+    served = build_features(matches[~last], as_fixtures(matches[last]), xg=xg)
     ids = matches.loc[last, "match_id"]
     left, right = by_id(history).loc[ids], by_id(served).loc[ids]
     assert left["played"].all() and not right["played"].any()
     assert_same_rows(left, right, KEYS + list(F.FEATURE_COLUMNS))
+    # full coverage: every team has xG (venue means may lack a match at that venue)
+    any_venue = [c for c in F.XG_COLUMNS if "home_home" not in c and "away_away" not in c]
+    assert left[any_venue].notna().all().all()
     # fixtures published without closing prices: every model feature is still identical
-    served_open = build_features(matches[~last], as_fixtures(matches[last], keep_close=False))
+    served_open = build_features(matches[~last], as_fixtures(matches[last], keep_close=False), xg=xg)
     right = by_id(served_open).loc[ids]
     assert_same_rows(left, right, KEYS + list(F.MODEL_FEATURES))
     assert (right["market_close_available"] == 0.0).all()
@@ -425,10 +478,11 @@ def test_train_serve_equality_from_any_time(seed, where):
     """Everything from T on becomes a fixture: the first kickoff at or after T (whose rows see
     exactly the same played history either way) has identical features."""
     matches = make_matches(seed)
+    xg = make_xg(matches, seed)
     cut = _cut(matches, where, exact=True)
     late = matches["kickoff"] >= cut
-    history = build_features(matches)
-    served = build_features(matches[~late], as_fixtures(matches[late]))
+    history = build_features(matches, xg=xg)
+    served = build_features(matches[~late], as_fixtures(matches[late]), xg=xg)
     ids = matches.loc[matches["kickoff"] == cut, "match_id"]
     assert_same_rows(by_id(history).loc[ids], by_id(served).loc[ids], KEYS + list(F.FEATURE_COLUMNS))
     assert_same_rows(_before(history, cut), _before(served, cut))

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.support import (
+    GOOD_E0,
     REPO,
     Daemon,
     WebhookReceiver,
@@ -161,6 +162,71 @@ def test_the_ingest_schedule_requests_the_current_season_of_each_scheduled_leagu
     ) as context:
         skipped = defs.resolve_schedule_def("current_season_ingest").evaluate_tick(context)
     assert not skipped.run_requests and "between seasons: E0" in skipped.skip_message
+
+
+def test_the_current_season_xg_follows_each_daily_ingest_run_of_a_league_with_an_xg_feed(
+    site, footcast_home, monkeypatch
+):
+    """After a successful daily ingest run of a league with an xG feed, the sensor requests that
+    league-season's xG (then its links to the results the run loaded); not after a league
+    without one, nor after an ingest run the schedule did not launch."""
+    import dagster as dg
+
+    from footcast.adapters.warehouse import understat_links, understat_matches
+    from footcast.data import catalogue
+    from footcast.pipelines.definitions import build_definitions
+
+    e1 = GOOD_E0.replace(b"E0,", b"E1,").replace(b"/2024", b"/2026")
+    site.routes["/mmz4281/2627/E1.csv"] = (200, e1)
+    monkeypatch.setenv("FOOTCAST_FOOTBALL_DATA_URL", site.url)
+    monkeypatch.setenv("FOOTCAST_NOW", NOW)
+    monkeypatch.setenv("FOOTCAST_SCHEDULE_LEAGUES", "E1, SIM1")
+    defs = build_definitions()
+    instance = dg.DagsterInstance.ephemeral()
+    with dg.build_schedule_context(
+        instance=instance, resources=defs.resources, repository_def=defs.get_repository_def()
+    ) as context:
+        requests = defs.resolve_schedule_def("current_season_ingest").evaluate_tick(context).run_requests
+    sensor = defs.resolve_sensor_def("current_season_xg")
+
+    def after(request, scheduled=True):
+        # (the tick tags its requests with the schedule's name; a run launched by hand has none)
+        tags = {k: v for k, v in request.tags.items() if scheduled or k != "dagster/schedule_name"}
+        assert tags.get("dagster/schedule_name") == ("current_season_ingest" if scheduled else None)
+        result = defs.resolve_job_def("ingest").execute_in_process(
+            instance=instance, partition_key=request.partition_key, run_config=request.run_config, tags=tags
+        )
+        assert result.success
+        context = dg.build_run_status_sensor_context(
+            sensor_name="current_season_xg",
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+            dagster_event=result.get_run_success_event(),
+        )
+        return sensor(context)
+
+    e1_request, sim_request = requests
+    assert isinstance(after(e1_request), dg.SkipReason)  # E1: no xG feed
+    assert isinstance(after(sim_request, scheduled=False), dg.SkipReason)  # not the daily ingest
+    xg_request = after(sim_request)
+    key = catalogue.partition_key("SIM1", 2026)
+    assert isinstance(xg_request, dg.RunRequest) and xg_request.partition_key == key
+    assert sensor.targets[0].job_name == "ingest_understat"
+
+    xg = defs.resolve_job_def("ingest_understat").execute_in_process(
+        instance=instance,
+        partition_key=xg_request.partition_key,
+        run_config=xg_request.run_config,
+        tags=xg_request.tags,
+    )
+    assert xg.success
+    warehouse = defs.resources["warehouse"].process_config_and_initialize().get()
+    where = {"league": "SIM1", "season": 2026}
+    stored = warehouse.read(understat_matches, where)
+    played = int(stored["is_result"].sum())
+    assert len(stored) == 380 and 0 < played < 380  # the season in progress, its xG to date
+    links = warehouse.read(understat_links, {**where, "is_result": True})
+    assert len(links) == played and links["match_id"].notna().all()
 
 
 def test_the_current_season_freshness_check_names_the_stale_partitions(footcast_home, monkeypatch):

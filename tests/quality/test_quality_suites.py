@@ -189,7 +189,13 @@ def mixed() -> tuple[pd.DataFrame, validation.ValidationOutcome]:
     return frame, outcome
 
 
-@pytest.mark.parametrize("case", list(BAD_ROWS))
+def _price_only(expected: set[str]) -> bool:
+    return bool(expected) and expected <= expectations.PRICE_CHECKS
+
+
+@pytest.mark.parametrize(
+    "case", [case for case, (_m, expected) in BAD_ROWS.items() if not _price_only(expected)]
+)
 def test_bad_row_lands_in_quarantine_with_its_reason(mixed, case):
     _frame, outcome = mixed
     expected = BAD_ROWS[case][1]
@@ -204,9 +210,42 @@ def test_bad_row_lands_in_quarantine_with_its_reason(mixed, case):
         assert line in set(outcome.valid["source_line"])
 
 
+# case -> the book line nulled (a bad price is a fault of its cells: the match is kept)
+PRICE_ROWS = {
+    "odds_below_one": ("wh", "open"),
+    "odds_equal_one": ("wh", "close"),
+    "overround_absurd_high": ("b365", "open"),
+    "overround_absurd_low": ("ps", "close"),
+    "max_overround_absurd_low": ("max", "open"),
+}
+
+
+@pytest.mark.parametrize("case", list(PRICE_ROWS))
+def test_a_bad_price_nulls_its_book_line_and_keeps_the_match(mixed, case):
+    frame, outcome = mixed
+    line = MUTATED_LINE[case]
+    assert line not in reasons_by_line(outcome)
+    row = outcome.valid.set_index("source_line").loc[line]
+    before = frame.set_index("source_line").loc[line]
+    nulled = list(expectations.odds_triplet(*PRICE_ROWS[case]))
+    assert row[nulled].isna().all() and before[nulled].notna().any()
+    present = [c for c in nulled if pd.notna(before[c])]
+    others = [c for c in schema.ODDS_COLUMNS if c not in nulled]
+    pd.testing.assert_series_equal(row[others], before[others], check_names=False)
+    assert (row["fthg"], row["ftag"], row["ftr"]) == (before["fthg"], before["ftag"], before["ftr"])
+    [check] = BAD_ROWS[case][1]
+    findings = json.loads(row["findings"])
+    assert [(f["column"], f["reason"]) for f in findings] == [(c, f"{check}: price nulled") for c in present]
+    assert [float(f["raw"]) for f in findings] == [float(before[c]) for c in present]
+
+
 def test_good_rows_of_a_mixed_partition_stay_valid(mixed):
     frame, outcome = mixed
-    bad_lines = {MUTATED_LINE[case] for case, (_m, expected) in BAD_ROWS.items() if expected}
+    bad_lines = {
+        MUTATED_LINE[case]
+        for case, (_m, expected) in BAD_ROWS.items()
+        if expected and not _price_only(expected)
+    }
     assert set(reasons_by_line(outcome)) == bad_lines
     assert set(outcome.valid["source_line"]) == set(frame["source_line"]) - bad_lines
     # the second leg of a pair (same home/away, later kickoff) is valid
@@ -217,9 +256,9 @@ def test_good_rows_of_a_mixed_partition_stay_valid(mixed):
 def test_row_checks_report_counts_and_samples(mixed):
     _frame, outcome = mixed
     lines_by_reason: dict[str, set[int]] = {}
-    for line, reasons in reasons_by_line(outcome).items():
-        for reason in reasons:
-            lines_by_reason.setdefault(reason, set()).add(line)
+    for case, (_m, expected) in BAD_ROWS.items():  # quarantined rows and rows with prices nulled
+        for reason in expected:
+            lines_by_reason.setdefault(reason, set()).add(MUTATED_LINE[case])
     for name in expectations.ROUTING_CHECKS:
         check = outcome.check(name)
         expected = lines_by_reason.get(name, set())
@@ -235,10 +274,15 @@ def test_failed_values_name_the_offending_values(mixed):
     failed = failed_values_by_line(outcome)
     assert failed[MUTATED_LINE["goals_16"]]["goals_in_range"] == {"fthg": 16}
     assert failed[MUTATED_LINE["goals_negative"]]["goals_in_range"] == {"ftag": -1, "htag": -1}
-    assert failed[MUTATED_LINE["odds_below_one"]]["odds_above_one"] == {"odds_wh_open_h": 0.95}
     ftr = failed[MUTATED_LINE["ftr_h_with_0_1"]]["ftr_consistent"]
     assert (ftr["ftr"], ftr["fthg"], ftr["ftag"], ftr["ftr_from_goals"]) == ("H", 0, 1, "A")
-    high = failed[MUTATED_LINE["overround_absurd_high"]]["overround_plausible"]
+    # rows kept with a price nulled: the check's samples name the offending values
+    samples = {
+        name: {entry["source_line"]: entry for entry in outcome.check(name).sample}
+        for name in ("odds_above_one", "overround_plausible")
+    }
+    assert samples["odds_above_one"][MUTATED_LINE["odds_below_one"]]["odds_wh_open_h"] == 0.95
+    high = samples["overround_plausible"][MUTATED_LINE["overround_absurd_high"]]
     assert high["overround_b365_open"] == pytest.approx(2.0)
     assert high["odds_b365_open_h"] == 1.5
     assert failed[MUTATED_LINE["kickoff_at_season_end"]]["kickoff_in_season"] == {
@@ -446,8 +490,9 @@ def test_season_check_fails_when_no_row_of_a_completed_season_is_valid():
 
 # --- every real football-data.co.uk file ----------------------------------------------------------
 
-# Rows of the real files that are genuinely wrong: one mistyped or stale price (the result is fine).
-KNOWN_BAD_REAL_ROWS = {
+# Rows of the real files with a genuinely wrong price: one mistyped or stale price. The result
+# is fine, so each row is kept with that book line nulled (nothing of these files is quarantined).
+KNOWN_BAD_REAL_PRICES = {
     ("0506", "E0", 290): "overround_max_plausible",  # Arsenal-Charlton BbMxH 4.0 (avg 1.40): 0.54
     ("0607", "E0", 25): "overround_max_plausible",  # Watford-Man United BbMxA 2.05 (avg 1.40): 0.81
     ("1112", "D1", 304): "overround_plausible",  # Mainz-M'gladbach WHD 1.02: 1.73
@@ -485,19 +530,21 @@ def test_every_real_football_data_file_validates():
         inputs.append(
             validation.PartitionInput(frame, league, season, completed=(code, league) not in IN_PROGRESS)
         )
-    quarantined: dict[tuple[str, str, int], str] = {}
+    nulled: dict[tuple[str, str, int], str] = {}
     # every file in one suite run, as a backfill validates them
     for path, partition, outcome in zip(files, inputs, validation.validate_partitions(inputs), strict=True):
         code, league = path.parent.name, path.stem
-        assert len(outcome.valid) + len(outcome.quarantined) == len(partition.frame), path
+        assert outcome.quarantined.empty and len(outcome.valid) == len(partition.frame), path
         assert outcome.blocking_failures == [], (path, outcome.blocking_failures)
-        for line, reasons in zip(
-            outcome.quarantined["source_line"], outcome.quarantined["reasons"], strict=True
-        ):
-            quarantined[(code, league, int(line))] = reasons
-        if outcome.quarantined.empty:
-            assert [c.name for c in outcome.checks if not c.passed] == [], path
-    assert quarantined == KNOWN_BAD_REAL_ROWS
+        for line, text in zip(outcome.valid["source_line"], outcome.valid["findings"], strict=True):
+            if isinstance(text, str) and "price nulled" in text:
+                [check] = {
+                    f["reason"].split(":")[0] for f in json.loads(text) if "price nulled" in f["reason"]
+                }
+                nulled[(code, league, int(line))] = check
+        failing = {c.name for c in outcome.checks if not c.passed}
+        assert failing == {check for (c, lg, _l), check in nulled.items() if (c, lg) == (code, league)}, path
+    assert nulled == KNOWN_BAD_REAL_PRICES
 
 
 def test_json_values_are_strict_json():

@@ -19,6 +19,13 @@ Plain Python (no dagster import); a Dagster resource wraps it.
   written, in one statement, after the download succeeded: a failed fetch never touches the
   archive. Re-checks are conditional (If-None-Match / If-Modified-Since); a 304 serves the
   archived bytes and records the check.
+- **Sessions** (optional, per fetch). A site whose API answers only within a browsing session
+  (Understat) is fetched with a :class:`CookieSession`: before going to the network the client
+  visits the session's entry page (a plain GET: rate-limited and retried, never archived), whose
+  cookies the client keeps (one jar for every proxy, matched per host like a browser's); when
+  the API refuses with one of ``renew_on`` (403) the host's cookies are dropped, the page is
+  visited again and the request retried once; a second refusal fails the fetch. Extra request
+  headers (``headers=``, e.g. ``X-Requested-With``) go with the request, not with the visit.
 - **Proxies** (optional). Round-robin over healthy proxies; a proxy that fails
   ``proxy_max_failures`` times in a row is benched for ``proxy_cooldown`` seconds, then gets
   one trial request (a failure benches it again, a success restores it). With every proxy
@@ -31,9 +38,10 @@ import hashlib
 import importlib.metadata
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http.cookiejar import CookieJar
 from typing import Any, Literal
 
 import httpx
@@ -92,6 +100,20 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class CookieSession:
+    """What a site's API needs before it answers: the cookies its ``entry_url`` page sets.
+
+    ``renew_on``: the statuses by which the API refuses a session that is missing or expired;
+    the fetch then drops the host's cookies, visits ``entry_url`` again and retries once. Threads
+    fetching from one host share its cookies: a renewal restarts their session too (each of their
+    fetches may renew once in turn).
+    """
+
+    entry_url: str
+    renew_on: frozenset[int] = frozenset({403})
 
 
 class FetchError(Exception):
@@ -283,6 +305,9 @@ class HttpClient:
         self._max_redirects = max_redirects
         self._trust_env = trust_env
         self._clients: dict[str | None, httpx.Client] = {}
+        # One jar for every proxy's client (a session opened through one proxy is the session
+        # of the next request through another); CookieJar is thread-safe and matches per host.
+        self._cookies = CookieJar()
         self._clients_lock = threading.Lock()
         self._local = threading.local()
         self._closed = False
@@ -313,6 +338,8 @@ class HttpClient:
         max_age: timedelta | None,
         force: bool = False,
         accept: Callable[[bytes, str], object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        session: CookieSession | None = None,
     ) -> FetchResult:
         """The bytes of ``url``, from the archive or the network.
 
@@ -325,6 +352,8 @@ class HttpClient:
         called on downloaded bytes before they are archived; if it raises (e.g. the parser
         rejects an HTML error page served with 200), nothing is archived and the error
         propagates, so a completed season is never pinned to bytes that are not a season file.
+        ``headers``: extra request headers. ``session``: open it (visit its entry page) before
+        going to the network, and renew it once if the API refuses (see :class:`CookieSession`).
         """
         if max_age is not None and max_age < timedelta(0):
             raise ValueError(f"max_age must be >= 0 or None, got {max_age!r}")
@@ -337,10 +366,14 @@ class HttpClient:
         if latest is not None and is_fresh(latest, max_age):
             return self._archive_result(latest, origin="archive", requests_made=0)
 
-        headers = conditional_headers(latest)
-        response, tally = self._get(url, headers, partition)
+        conditional = conditional_headers(latest)
+        request_headers = {**(headers or {}), **conditional}
+        if session is None:
+            response, tally = self._get(url, request_headers, partition)
+        else:
+            response, tally = self._session_get(url, request_headers, partition, session)
         if response.status_code == 304:
-            if latest is None or not headers:
+            if latest is None or not conditional:
                 raise FetchError(
                     shown, partition, "HTTP 304 Not Modified to an unconditional request", status=304
                 )
@@ -348,6 +381,51 @@ class HttpClient:
             return self._archive_result(checked, origin="not-modified", requests_made=tally.requests)
         _raise_for_status(response, shown, partition, tally)
         return self._downloaded(response, shown, tally, accept)
+
+    def _session_get(
+        self, url: str, headers: dict[str, str], partition: str, session: CookieSession
+    ) -> tuple[httpx.Response, _Tally]:
+        """GET ``url`` within ``session``: visit its entry page, request; on a refusal renew once."""
+        spent = self._visit(session, partition)
+        response, tally = self._get(url, headers, partition)
+        if response.status_code in session.renew_on:
+            page = redact_url(session.entry_url)
+            logger.warning(
+                "GET %s for partition %s: %s; renewing the session at %s and retrying once",
+                redact_url(url),
+                partition,
+                _status_text(response),
+                page,
+            )
+            spent += tally.requests
+            self._forget_cookies(session.entry_url)
+            spent += self._visit(session, partition)
+            response, tally = self._get(url, headers, partition)
+            if response.status_code in session.renew_on:
+                raise FetchError(
+                    redact_url(url),
+                    partition,
+                    f"{_status_text(response)} again after renewing the session once (at {page})",
+                    status=response.status_code,
+                    attempts=tally.attempts,
+                )
+        tally.requests += spent
+        return response, tally
+
+    def _visit(self, session: CookieSession, partition: str) -> int:
+        """GET the session's entry page (its cookies stay in the jar); the requests it took."""
+        response, tally = self._get(session.entry_url, {}, partition)
+        _raise_for_status(response, redact_url(session.entry_url), partition, tally)
+        return tally.requests
+
+    def _forget_cookies(self, url: str) -> None:
+        """Drop the cookies the jar would send to ``url``'s host (a stale session)."""
+        host = (httpx.URL(url).host or "").lower()
+        for cookie in list(self._cookies):
+            domain = cookie.domain.lstrip(".").lower()
+            # http.cookiejar files a dotless host such as "localhost" under "localhost.local".
+            if host in (domain, domain.removesuffix(".local")) or host.endswith("." + domain):
+                self._cookies.clear(cookie.domain, cookie.path, cookie.name)
 
     def archived(self, url: str, content_hash: str) -> bytes:
         """The exact bytes archived for ``url`` with that sha256 (:meth:`HttpArchive.archived`)."""
@@ -425,6 +503,7 @@ class HttpClient:
                     max_redirects=self._max_redirects,
                     proxy=proxy,
                     trust_env=self._trust_env and proxy is None,
+                    cookies=self._cookies,
                     event_hooks={"request": [self._before_request]},
                 )
                 self._clients[proxy] = client

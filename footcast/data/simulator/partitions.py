@@ -72,6 +72,9 @@ def _match_core(league: str, season: int, seed: int) -> tuple[dict[str, np.ndarr
         "fthg": ls.fthg,
         "ftag": ls.ftag,
         "ftr": _RESULT_CODES[np.sign(ls.fthg - ls.ftag) + 1],
+        # What the scores were drawn from (not a schema column: only the xG feed reads them).
+        "expected_home_goals": ls.lam_h,
+        "expected_away_goals": ls.lam_a,
     }
     cols.update(match_statistics(ls, rng))
     cols["htr"] = _RESULT_CODES[np.sign(cols["hthg"] - cols["htag"]) + 1]
@@ -102,6 +105,15 @@ def _build_partitions(keys: list[tuple[str, int]], seed: int) -> list[dict[str, 
 @lru_cache(maxsize=64)
 def _partition_arrays(league: str, season: int, seed: int) -> dict[str, np.ndarray]:
     return _build_partitions([(league, season)], seed)[0]
+
+
+def simulated_matches(league: str, season: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Every match of a simulated league-season, played or not, as read-only column arrays in
+    the partition's order (kickoff, then match id): the schema's columns the simulator fills
+    (``kickoff`` as int64 UTC nanoseconds), plus ``expected_home_goals`` and
+    ``expected_away_goals``, the Poisson means the scores were drawn from."""
+    spec = _validate(league, season, seed)
+    return _partition_arrays(spec.code, int(season), int(seed))
 
 
 def _digest(cols: dict[str, np.ndarray], columns: tuple[str, ...]) -> str:

@@ -7,6 +7,7 @@ import numpy as np
 
 # Random stream ids.
 S_INIT, S_EVOLVE, S_DRIFT, S_FIXTURES, S_GOALS, S_TABLE, S_CALENDAR, S_OUTPUT = range(8)
+S_XG = 8  # the xG feed (footcast.data.simulator.xg)
 
 
 def random_stream(seed: int, *keys: int) -> np.random.Generator:

@@ -27,5 +27,6 @@ Point-in-time rules
 
 The features themselves (names, definitions, the column lists) are documented in
 :mod:`footcast.models.features.columns`. The builder assembles them from one module per kind of
-computation: ``sequential`` (ratings), ``form``, ``table``, ``market``, after ``inputs``.
+computation: ``sequential`` (ratings), ``form``, ``table``, ``xg`` (expected goals, from the
+optional ``xg`` input joined by ``match_id``), ``market``, after ``inputs``.
 """

@@ -12,20 +12,27 @@ from footcast.models.features.inputs import int_values, kickoff_ns, prepare
 from footcast.models.features.market import market_features
 from footcast.models.features.sequential import sequential_features
 from footcast.models.features.table import promotion_features, table_features
+from footcast.models.features.xg import xg_arrays, xg_features
 
 
-def build_features(matches: pd.DataFrame | None, fixtures: pd.DataFrame | None = None) -> pd.DataFrame:
+def build_features(
+    matches: pd.DataFrame | None, fixtures: pd.DataFrame | None = None, xg: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Point-in-time features of every played match and upcoming fixture.
 
     ``matches``: canonical played rows (``schema.MATCH_COLUMNS``; extra columns ignored,
     missing optional columns treated as null). ``fixtures``: canonical upcoming rows
-    (``schema.FIXTURE_COLUMNS``) or None. Returns one row per match and fixture, sorted by
+    (``schema.FIXTURE_COLUMNS``) or None. ``xg``: expected goals of played matches, one row per
+    football-data ``match_id`` with float ``home_xg`` and ``away_xg`` (NaN where the source has
+    none; rows of other matches ignored), or None: every xG feature is then NaN. Returns one
+    row per match and fixture, sorted by
     (kickoff, match_id), with ``OUTPUT_KEY_COLUMNS`` (``played`` bool; ``result`` 'H'/'D'/'A'
     from the full-time score, null for rows without a score) then ``FEATURE_COLUMNS``
     (float64, NaN where documented in :mod:`footcast.models.features.columns`).
 
     Raises ValueError for rows without a key (match_id, league, kickoff, teams) or with the same
-    (kickoff, match_id) twice.
+    (kickoff, match_id) twice, and for an ``xg`` frame without those columns or with a match_id
+    twice.
     """
     frame, odds = prepare(matches, fixtures)
     n = len(frame)
@@ -60,6 +67,20 @@ def build_features(matches: pd.DataFrame | None, fixtures: pd.DataFrame | None =
     features.update(schedule)
     features.update(table_features(league_season.astype(np.int64), slot, home, away, played, hg, ag, n_teams))
     features.update(promotion_features(league, season, home, away, slot, played, n_teams))
+    features.update(
+        xg_features(
+            kick,
+            league,
+            season,
+            home,
+            away,
+            played,
+            (hg, ag),
+            xg_arrays(frame, xg),
+            n_teams,
+            max(len(league_names), 1),
+        )
+    )
     features.update(market_features(odds, n, "open"))
     features.update(market_features(odds, n, "close"))
 

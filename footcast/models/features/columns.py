@@ -40,6 +40,26 @@ matches (``away_away_form{N}_{stat}``). Stats (means per match): ``ppg`` (points
 target for/against). NaN when the team has no earlier match in that scope; the shot means
 average the matches of the window that have the statistic and are NaN when none has.
 
+Expected goals (xG, from a second source joined by ``match_id``; computed in
+:mod:`footcast.models.features.xg`, which documents the constants and how they were chosen).
+A team's xG features are NaN unless its latest played match before the row (any league) has
+xG: a team without xG history, a league the source does not cover, or a gap in the source
+(Bundesliga 2021/22 after 12 December 2021 in the development copy) gives missing values,
+never zeros. Only played matches with both teams' xG move the means; the row's own xG never
+counts, so a fixture gets the features its match gets once played.
+
+- ``home_xg_for``, ``home_xg_against``, ``away_xg_for``, ``away_xg_against``: exponentially
+  weighted means (weight 0.05 on the latest match) of the team's xG and of its opponents' xG
+  over its earlier matches with xG, any venue and league, across seasons;
+- ``home_home_xg_for``/``_against`` (the home team's home matches), ``away_away_xg_for``/
+  ``_against`` (the away team's away matches): the same over one venue (NaN until the team has
+  a match with xG at that venue);
+- ``xg_rating_home_goals``, ``xg_rating_away_goals``: expected goals of the xG rating, an
+  online Poisson attack/defence rating (the goals model's form) learning from 0.7 x xG + 0.3 x
+  goals, with the league's exponentially weighted mean xG at home and away; NaN unless both
+  teams have current xG; ``xg_rating_p_home/draw/away``: its Poisson outcome probabilities
+  (``XG_RATING_COLUMNS``; the no-market model boosts from them, ``training.XG_PRIOR``).
+
 Market (``market_open_*`` from opening = pre-closing prices; ``market_close_*`` from closing
 prices). The first bookmaker of ``market.BOOK_PREFERENCE`` (ps, avg, b365, bw, iw, wh, vc, lb, sj;
 "max" is never used: best prices across books are not one book's coherent price set) with a
@@ -53,14 +73,15 @@ booksum is not above 1).
 
 ``MODEL_FEATURES`` = every feature except ``market_close_*``; ``NO_MARKET_FEATURES`` =
 ``MODEL_FEATURES`` without ``market_open_*``; ``MARKET_BASELINE_COLUMNS`` = the open and
-close margin-free probabilities.
+close margin-free probabilities; ``XG_COLUMNS``: the xG features (what the ``*_without_xg``
+ablations of ``footcast evaluate`` leave out).
 """
 
 from __future__ import annotations
 
 from footcast.data import schema
 
-FEATURE_SET_VERSION = "fs-1"
+FEATURE_SET_VERSION = "fs-2"  # fs-2: the xG features
 
 FORM_WINDOWS: tuple[int, ...] = (3, 5, 10)
 FORM_STATS: tuple[str, ...] = ("ppg", "gf", "ga", "shots_f", "shots_a", "sot_f", "sot_a")
@@ -100,6 +121,20 @@ FORM_COLUMNS: tuple[str, ...] = tuple(
     for window in FORM_WINDOWS
     for stat in FORM_STATS
 )
+XG_RATING_COLUMNS: tuple[str, ...] = ("xg_rating_p_home", "xg_rating_p_draw", "xg_rating_p_away")
+XG_COLUMNS: tuple[str, ...] = (
+    "home_xg_for",
+    "home_xg_against",
+    "away_xg_for",
+    "away_xg_against",
+    "home_home_xg_for",
+    "home_home_xg_against",
+    "away_away_xg_for",
+    "away_away_xg_against",
+    "xg_rating_home_goals",
+    "xg_rating_away_goals",
+    *XG_RATING_COLUMNS,
+)
 MARKET_OPEN_COLUMNS: tuple[str, ...] = (
     "market_open_p_home",
     "market_open_p_draw",
@@ -117,6 +152,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     + LEAGUE_COLUMNS
     + SCHEDULE_COLUMNS
     + FORM_COLUMNS
+    + XG_COLUMNS
     + MARKET_OPEN_COLUMNS
     + MARKET_CLOSE_COLUMNS
 )

@@ -76,3 +76,27 @@ class Source(Protocol):
         ``max_age``: how old an archived list may be before it is re-checked at the source.
         """
         ...
+
+
+class XgSource(Protocol):
+    """A source of match xG in Understat's shape (``footcast.data.understat.UNDERSTAT_COLUMNS``),
+    for the leagues the catalogue assigns it (``catalogue.XG_SOURCES``)."""
+
+    name: str
+
+    def fetch_season(
+        self,
+        league_code: str,
+        season: int,
+        *,
+        force: bool = False,
+        stored_matches: int = 0,
+        allow_fewer_rows: bool = False,
+    ) -> Fetched:
+        """Every match the source lists for one league-season (played or not), one row each.
+
+        ``stored_matches``: the played matches the partition holds now; data with fewer is
+        refused unless ``allow_fewer_rows``. Raises :class:`NoSuchSeasonError` when the source
+        does not publish the league-season.
+        """
+        ...

@@ -1,5 +1,6 @@
-"""Each league's source, as the catalogue names it (``League.source``): the one place a league
-is matched to the code that fetches it."""
+"""Each league's source, as the catalogue names it (``League.source`` for its results,
+``catalogue.XG_SOURCES`` for its match xG): the one place a league is matched to the code that
+fetches it."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pandas as pd
 from footcast import config
 from footcast.adapters.http.client import HttpClient
 from footcast.data import catalogue, schema
-from footcast.services.sources.base import IN_PROGRESS_MAX_AGE, Fetched, Source
+from footcast.services.sources.base import IN_PROGRESS_MAX_AGE, Fetched, Source, XgSource
 from footcast.services.sources.football_data import FootballDataSource
 from footcast.services.sources.football_data_extra import FootballDataExtraSource
-from footcast.services.sources.simulator import SimulatorSource
+from footcast.services.sources.simulator import SimulatedUnderstatSource, SimulatorSource
+from footcast.services.sources.understat import UnderstatSource
 
 
 class LeagueSources:
@@ -66,6 +68,37 @@ class LeagueSources:
             if by_source.get(name)
         ]
         return combined(parts)
+
+
+class XgSources:
+    """The sources of the leagues' match xG (``catalogue.XG_SOURCES``): Understat at
+    ``understat_url`` for its leagues, the simulator's feed for the simulated ones."""
+
+    def __init__(self, http: HttpClient, understat_url: str):
+        sources: list[XgSource] = [SimulatedUnderstatSource(), UnderstatSource(http, understat_url)]
+        self.by_name: dict[str, XgSource] = {source.name: source for source in sources}
+
+    def for_league(self, league_code: str) -> XgSource:
+        return self.by_name[catalogue.xg_source(league_code)]
+
+    def fetch_season(
+        self,
+        league_code: str,
+        season: int,
+        *,
+        force: bool = False,
+        stored_matches: int = 0,
+        allow_fewer_rows: bool = False,
+    ) -> Fetched:
+        """Every match of one league-season with its xG, from the league's xG source (see
+        ``XgSource.fetch_season``)."""
+        return self.for_league(league_code).fetch_season(
+            league_code,
+            season,
+            force=force,
+            stored_matches=stored_matches,
+            allow_fewer_rows=allow_fewer_rows,
+        )
 
 
 def combined(parts: list[Fetched]) -> Fetched:
