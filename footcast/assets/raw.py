@@ -75,21 +75,7 @@ def raw_matches(
         # Kept rows to raw_matches, the rows the source could not keep to quarantine (with their text).
         rows = raw_partitions.store_fetched(store, league_code, season, fetched)
         metadata[key] = {"rows": rows, **fetched.metadata()}  # on the partition's materialization
-    if failures:
-        # The run fails, but the partitions that loaded are materialized: their events say so.
-        for key, meta in metadata.items():
-            context.log_event(dg.AssetMaterialization(context.asset_key, partition=key, metadata=meta))
-        first_key, first_error = next(iter(failures.items()))
-        raise dg.Failure(
-            description=f"{len(failures)} of {len(context.partition_keys)} partitions failed; "
-            f"{first_key}: {first_error}",
-            metadata={"failed_partitions": dg.MetadataValue.json(failures)},
-        )
-    for key, meta in metadata.items():
-        context.add_asset_metadata(meta, partition_key=key)
-    return dg.MaterializeResult(
-        metadata={"partitions": len(metadata), "rows_total": sum(m["rows"] for m in metadata.values())}
-    )
+    return partitions_result(context, metadata, failures)
 
 
 @dg.asset(
@@ -122,4 +108,28 @@ def raw_fixtures(
             "already_played_dropped": int(len(fetched.frame) - len(upcoming)),
             **fetched.metadata(),
         }
+    )
+
+
+def partitions_result(
+    context: dg.AssetExecutionContext, metadata: dict[str, dict], failures: dict[str, str]
+) -> dg.MaterializeResult:
+    """The result of a raw step over a range of partitions: each loaded partition's metadata
+    (``metadata``: key -> its metadata, with ``rows``); with ``failures`` (key -> error) the run
+    fails naming them (``failed_partitions``, which ``footcast backfill`` reads), and the
+    partitions that loaded are still materialized."""
+    if failures:
+        # The run fails, but the partitions that loaded are materialized: their events say so.
+        for key, meta in metadata.items():
+            context.log_event(dg.AssetMaterialization(context.asset_key, partition=key, metadata=meta))
+        first_key, first_error = next(iter(failures.items()))
+        raise dg.Failure(
+            description=f"{len(failures)} of {len(context.partition_keys)} partitions failed; "
+            f"{first_key}: {first_error}",
+            metadata={"failed_partitions": dg.MetadataValue.json(failures)},
+        )
+    for key, meta in metadata.items():
+        context.add_asset_metadata(meta, partition_key=key)
+    return dg.MaterializeResult(
+        metadata={"partitions": len(metadata), "rows_total": sum(m["rows"] for m in metadata.values())}
     )

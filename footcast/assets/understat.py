@@ -6,7 +6,7 @@ keyed like the football-data partitions (``"E0|2023-24"``)."""
 import dagster as dg
 
 from footcast.assets import checks, partitions
-from footcast.assets.raw import SOURCE_ERRORS, RawConfig
+from footcast.assets.raw import SOURCE_ERRORS, RawConfig, partitions_result
 from footcast.assets.resources import UnderstatResource, WarehouseResource
 from footcast.assets.validated import ValidationConfig
 from footcast.data import catalogue
@@ -51,21 +51,7 @@ def raw_understat_matches(
             context.log.error(f"{key}: {exc}")
             continue
         metadata[key] = {"rows": rows, **fetched.metadata()}
-    if failures:
-        # The run fails, but the partitions that loaded are materialized: their events say so.
-        for key, meta in metadata.items():
-            context.log_event(dg.AssetMaterialization(context.asset_key, partition=key, metadata=meta))
-        first_key, first_error = next(iter(failures.items()))
-        raise dg.Failure(
-            description=f"{len(failures)} of {len(context.partition_keys)} partitions failed; "
-            f"{first_key}: {first_error}",
-            metadata={"failed_partitions": dg.MetadataValue.json(failures)},
-        )
-    for key, meta in metadata.items():
-        context.add_asset_metadata(meta, partition_key=key)
-    return dg.MaterializeResult(
-        metadata={"partitions": len(metadata), "rows_total": sum(m["rows"] for m in metadata.values())}
-    )
+    return partitions_result(context, metadata, failures)
 
 
 # check -> (severity, the suite's checks it covers, description)
