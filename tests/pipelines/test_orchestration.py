@@ -22,6 +22,7 @@ from tests.support import (
     WebhookReceiver,
     production_instance,
     require_service,
+    understat_league_data,
     unique_name,
     wait_for,
 )
@@ -268,7 +269,7 @@ def test_the_current_season_freshness_check_names_the_stale_partitions(footcast_
 
 
 @pytest.fixture
-def production_env(footcast_home, scratch_database, site, monkeypatch) -> Iterator[dict]:
+def production_env(footcast_home, scratch_database, site, understat_site, monkeypatch) -> Iterator[dict]:
     """Environment of a production deployment: Postgres instance, real warehouse and Redis."""
     import redis
 
@@ -284,6 +285,7 @@ def production_env(footcast_home, scratch_database, site, monkeypatch) -> Iterat
         "FOOTCAST_REDIS_URL": redis_url,
         "FOOTCAST_REDIS_PREFIX": prefix,
         "FOOTCAST_FOOTBALL_DATA_URL": site.url,
+        "FOOTCAST_UNDERSTAT_URL": understat_site.url,
         "FOOTCAST_HTTP_RATE": "100",
         # Automation on, as in production; the ingest schedule ticks every minute, the fixtures
         # sensor polls every 3 s, the other schedules never tick during the test.
@@ -292,6 +294,7 @@ def production_env(footcast_home, scratch_database, site, monkeypatch) -> Iterat
         "FOOTCAST_PREDICTIONS_CRON": "0 0 1 1 *",
         "FOOTCAST_RETRAIN_CRON": "0 0 1 1 *",
         "FOOTCAST_FRESHNESS_CRON": "0 0 1 1 *",
+        "FOOTCAST_TRACK_RECORD_CRON": "0 0 1 1 *",
         "FOOTCAST_FIXTURES_SENSOR_SECONDS": "3",
         # One process per run rather than one per step: the same code path, less start-up.
         "FOOTCAST_RUN_EXECUTION": "in_process",
@@ -366,7 +369,7 @@ def _runs(instance, tag: str, name: str, *statuses) -> list:
 
 
 @pytest.mark.slow
-def test_the_daemon_keeps_predictions_current(production_env, site, tmp_path, monkeypatch):
+def test_the_daemon_keeps_predictions_current(production_env, site, understat_site, tmp_path, monkeypatch):
     import dagster as dg
     import sqlalchemy as sa
     from dagster import DagsterRunStatus
@@ -379,6 +382,8 @@ def test_the_daemon_keeps_predictions_current(production_env, site, tmp_path, mo
     results, fixtures = source_files()
     site.routes[f"/mmz4281/{schema.season_code(season)}/E0.csv"] = (200, results)
     site.routes["/fixtures.csv"] = (200, fixtures)
+    # E0 has an xG feed: each daily ingest run is followed by the current season's xG (Understat).
+    understat_site.data[f"EPL/{season}"] = understat_league_data(season, played=10, not_played=10)
     instance = dg.DagsterInstance.get()
     assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
     _seed_history(instance, monkeypatch, production_env["training_warehouse"])
@@ -417,14 +422,22 @@ def test_the_daemon_keeps_predictions_current(production_env, site, tmp_path, mo
             DagsterRunStatus.STARTED,
             DagsterRunStatus.CANCELING,
         ]
+        xg_runs = lambda *statuses: _runs(instance, "dagster/sensor_name", "current_season_xg", *statuses)  # noqa: E731
         wait_for(
             daemon,
             instance,
-            "the first runs to finish",
-            lambda: sensor_runs(SUCCESS) and not instance.get_run_records(dg.RunsFilter(statuses=in_flight)),
+            "the first runs to finish (the ingest, its xG refresh, the prediction refresh)",
+            lambda: (
+                sensor_runs(SUCCESS)
+                and xg_runs(SUCCESS)
+                and not instance.get_run_records(dg.RunsFilter(statuses=in_flight))
+            ),
             240,
         )
         assert all(r.dagster_run.status == SUCCESS for r in first_tick_runs())
+        [xg] = xg_runs()
+        assert xg.dagster_run.job_name == "ingest_understat"
+        assert xg.dagster_run.tags["dagster/partition"] in expected
         [first] = sensor_runs()
         assert first.dagster_run.status == SUCCESS
         assert first.dagster_run.tags["footcast/stage"] == "predict"
