@@ -90,8 +90,9 @@ class MlflowResource(dg.ConfigurableResource):
         )
 
 
-class FootballDataResource(dg.ConfigurableResource):
-    """football-data.co.uk (or a mirror) through the shared, polite, archiving HTTP client."""
+class HttpSourceResource(dg.ConfigurableResource):
+    """A scraped source's settings and its HTTP client (the shared, polite, archiving client):
+    one client per resource, so each source host's session cookies and rate limit are its own."""
 
     base_url: str
     warehouse: WarehouseResource
@@ -106,49 +107,32 @@ class FootballDataResource(dg.ConfigurableResource):
 
     def client(self) -> HttpClient:
         if self._client is None:
-            self._client = _http_client(self)
+            self._client = HttpClient(
+                self.warehouse.get(),
+                rate_per_host=self.rate_per_host or None,
+                connect_timeout=self.connect_timeout,
+                read_timeout=self.read_timeout,
+                max_attempts=self.max_attempts,
+                proxies=self.proxies or None,
+            )
         return self._client
+
+
+class FootballDataResource(HttpSourceResource):
+    """football-data.co.uk (or a mirror) through the shared, polite, archiving HTTP client."""
 
     def sources(self) -> LeagueSources:
         """Every league's source, football-data.co.uk at ``base_url`` through this client."""
         return LeagueSources(self.client(), self.base_url)
 
 
-class UnderstatResource(dg.ConfigurableResource):
-    """Understat (or a mirror of its protocol) through the shared, polite, archiving HTTP client:
-    its own client, so its host's session cookies and rate limit are its own."""
-
-    base_url: str
-    warehouse: WarehouseResource
-    # Requests per second per host; 0 means the client default (FOOTCAST_HTTP_RATE, else 1/s).
-    rate_per_host: float = 0.0
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    max_attempts: int = 4
-    proxies: list[str] = []
-
-    _client: HttpClient | None = PrivateAttr(default=None)
-
-    def client(self) -> HttpClient:
-        if self._client is None:
-            self._client = _http_client(self)
-        return self._client
+class UnderstatResource(HttpSourceResource):
+    """Understat (or a mirror of its protocol) through the shared, polite, archiving HTTP client."""
 
     def source(self) -> XgSources:
         """Every league's xG source: Understat at ``base_url`` through this client for its
         leagues, the simulator's feed for the simulated ones."""
         return XgSources(self.client(), self.base_url)
-
-
-def _http_client(settings: FootballDataResource | UnderstatResource) -> HttpClient:
-    return HttpClient(
-        settings.warehouse.get(),
-        rate_per_host=settings.rate_per_host or None,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        max_attempts=settings.max_attempts,
-        proxies=settings.proxies or None,
-    )
 
 
 class AlertWebhookResource(dg.ConfigurableResource):

@@ -8,7 +8,7 @@ import dagster as dg
 from footcast.assets import checks, partitions
 from footcast.assets.raw import SOURCE_ERRORS, RawConfig, partitions_result
 from footcast.assets.resources import UnderstatResource, WarehouseResource
-from footcast.assets.validated import ValidationConfig
+from footcast.assets.validated import ValidationConfig, validated_result
 from footcast.data import catalogue
 from footcast.quality.expectations import BLOCKING, WARNING
 from footcast.quality.understat import ROUTING_CHECKS, UnderstatValidation
@@ -158,29 +158,7 @@ def validated_understat_matches(
     reports = understat.validate_and_store_understat_many(
         warehouse.get(), targets, max_quarantine_share=config.max_quarantine_share
     )
-    outcomes = {}
-    found = {}
-    for key, report in zip(context.partition_keys, reports, strict=True):
-        outcomes[key] = report.outcome
-        found[key] = report.findings
-        if report.findings:
-            context.log.warning(
-                f"{key}: Understat's data could not be read in full: {report.findings.summary()}"
-            )
-        context.add_asset_metadata(report.metadata(), partition_key=key)
-        if report.blocked:
-            context.log.error(
-                f"{key}: blocking checks failed ({', '.join(report.blocking_names)}); "
-                "`understat_matches` keeps its previous version of this partition"
-            )
-    return dg.MaterializeResult(
-        metadata={
-            "partitions": len(reports),
-            "rows_total": sum(len(r.outcome.valid) for r in reports),
-            "quarantined_total": sum(len(r.outcome.quarantined) for r in reports),
-        },
-        check_results=[*_check_results(outcomes), checks.findings_result(found)],
-    )
+    return validated_result(context, reports, "Understat's data", "understat_matches", _check_results)
 
 
 UNDERSTAT_ASSETS = [raw_understat_matches, validated_understat_matches]

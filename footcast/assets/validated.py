@@ -1,5 +1,7 @@
 """Validated layer: the Great Expectations suite routes each raw row to `matches` or `quarantine`."""
 
+from collections.abc import Callable
+
 import dagster as dg
 
 from footcast.assets import checks
@@ -32,18 +34,32 @@ def validated_matches(
     reports = validation.validate_and_store_many(
         warehouse.get(), targets, max_quarantine_share=config.max_quarantine_share
     )
+    return validated_result(context, reports, "the source", "matches", checks.check_results)
+
+
+def validated_result(
+    context: dg.AssetExecutionContext,
+    reports: list,
+    unread: str,
+    table: str,
+    check_results: Callable[[dict], list[dg.AssetCheckResult]],
+) -> dg.MaterializeResult:
+    """The result of a validated step over a range of partitions (one report per partition, in
+    the run's order): per-partition metadata and logs, the suite's check results
+    (``check_results`` of partition -> outcome) and the findings check. ``unread`` names what the
+    raw step could not read in full; ``table``, the table a blocked partition keeps as it was."""
     outcomes = {}
     found = {}
     for key, report in zip(context.partition_keys, reports, strict=True):
         outcomes[key] = report.outcome
         found[key] = report.findings
         if report.findings:
-            context.log.warning(f"{key}: the source could not be read in full: {report.findings.summary()}")
+            context.log.warning(f"{key}: {unread} could not be read in full: {report.findings.summary()}")
         context.add_asset_metadata(report.metadata(), partition_key=key)
         if report.blocked:
             context.log.error(
                 f"{key}: blocking checks failed ({', '.join(report.blocking_names)}); "
-                "`matches` keeps its previous version of this partition"
+                f"`{table}` keeps its previous version of this partition"
             )
     return dg.MaterializeResult(
         metadata={
@@ -51,5 +67,5 @@ def validated_matches(
             "rows_total": sum(len(r.outcome.valid) for r in reports),
             "quarantined_total": sum(len(r.outcome.quarantined) for r in reports),
         },
-        check_results=[*checks.check_results(outcomes), checks.findings_result(found)],
+        check_results=[*check_results(outcomes), checks.findings_result(found)],
     )
