@@ -140,12 +140,13 @@ class Recipe:
 # xG (issue 16; E0+D1 2021/22-2024/25 on the files, 2,744 matches, Understat xG linked to 2,573
 # of them; the design was chosen on the test seasons 2016/17-2020/21): the no-market model
 # boosts from the xG rating's probabilities (``XG_PRIOR``; the goals model's where a match has
-# no xG rating) with the market recipe's regularised parameters: 0.19822 against 0.19969 for
-# the same recipe without xG (-0.00147 [-0.00275, -0.00021]) and 0.19937 for the constant-prior
-# recipe used before (-0.00115 [-0.00253, +0.00019]); xG features as plain features of the
-# constant-prior model gained little (a first feature set: -0.00041 [-0.00092, +0.00005]): the
-# prior is what carries them. The market model with the xG features: 0.19524 against 0.19520
-# without (+0.00004 [-0.00016, +0.00026]), i.e. no change, as expected on top of the price.
+# no xG rating) with the market recipe's regularised parameters: 0.19820 against 0.19969 for
+# the same recipe without xG (-0.00149 [-0.00283, -0.00019]; feature set fs-2: -0.00145) and
+# 0.19937 for the constant-prior recipe used before (fs-2: -0.00115 [-0.00253, +0.00019]); xG
+# features as plain features of the constant-prior model gained little (a first feature set:
+# -0.00041 [-0.00092, +0.00005]): the prior is what carries them. The market model with the xG
+# features: 0.19519 against 0.19520 without (-0.00001 [-0.00016, +0.00015]), i.e. no change, as
+# expected on top of the price.
 _REGULARISED = {
     "max_depth": 2,
     "min_child_weight": 200.0,

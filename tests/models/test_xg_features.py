@@ -118,7 +118,7 @@ def test_without_xg_the_features_are_missing_never_zero():
     assert out.loc[out["league"] == "E0", "home_xg_for"].notna().any()
 
 
-def test_a_gap_in_the_source_makes_the_next_features_missing_and_the_rating_learns_the_goals():
+def test_a_gap_in_the_source_makes_the_rolling_means_missing_and_the_rating_learns_the_goals():
     rows = ROWS + [
         ("E0", 2014, "2014-09-06 14:00", "B", "A", 0, 5),  # no xG for this one
         ("E0", 2015, "2015-08-15 14:00", "A", "B", 1, 1),
@@ -127,8 +127,11 @@ def test_a_gap_in_the_source_makes_the_next_features_missing_and_the_rating_lear
     matches = history(rows)
     values = [(2.0, 0.5), (1.0, 1.5), (2.5, 0.25), None, (1.2, 1.1), (0.9, 1.4)]
     out = build_features(matches, xg=xg_of(matches, values))
-    # B's and A's latest match (the fourth) has no xG: the fifth match has no xG features...
-    assert out.iloc[4][list(F.XG_COLUMNS)].isna().all()
+    # B's and A's latest match (the fourth) has no xG: the fifth match has no rolling xG means,
+    # but the rating, which learnt the gap's goals, still rates both teams...
+    rolling = [c for c in F.XG_COLUMNS if not c.startswith("xg_rating_")]
+    assert out.iloc[4][rolling].isna().all()
+    assert out.iloc[4][["xg_rating_home_goals", *F.XG_RATING_COLUMNS]].notna().all()
     # ...the fourth itself has them (from before it), and they return once A has xG again.
     assert out.iloc[3][["away_xg_for", "home_xg_for"]].notna().all()
     assert out.iloc[5][["away_xg_for", "xg_rating_away_goals"]].notna().all()
@@ -161,3 +164,23 @@ def test_xg_input_checks():
     text = xg.astype({"home_xg": object})
     text.loc[0, "home_xg"] = "n/a"
     assert build_features(matches, xg=text).iloc[1][["away_xg_for"]].isna().all()
+
+
+def test_the_rating_forgets_a_team_after_a_season_without_xg_and_stays_out_of_leagues_without_it():
+    rows = ROWS + [
+        # A and C go down to a league the source does not cover and meet there...
+        ("E1", 2015, "2015-08-15 14:00", "A", "C", 1, 0),
+        # ...and A comes back two seasons after its last match with xG.
+        ("E0", 2016, "2016-08-13 14:00", "A", "B", 2, 2),
+        ("E0", 2016, "2016-08-20 14:00", "B", "A", 0, 1),
+    ]
+    matches = history(rows)
+    out = build_features(
+        matches, xg=xg_of(matches, [(2.0, 0.5), (1.0, 1.5), (2.5, 0.25), None, (1.2, 1.1), (0.9, 1.4)])
+    )
+    rating = ["xg_rating_home_goals", "xg_rating_away_goals", *F.XG_RATING_COLUMNS]
+    # Both rated last season, but E1 has no xG history: nothing there.
+    assert out.iloc[3][rating].isna().all()
+    # A's latest match with xG is two seasons old: not rated until it has xG again.
+    assert out.iloc[4][rating].isna().all()
+    assert out.iloc[5][rating].notna().all()

@@ -42,11 +42,12 @@ average the matches of the window that have the statistic and are NaN when none 
 
 Expected goals (xG, from a second source joined by ``match_id``; computed in
 :mod:`footcast.models.features.xg`, which documents the constants and how they were chosen).
-A team's xG features are NaN unless its latest played match before the row (any league) has
-xG: a team without xG history, a league the source does not cover, or a gap in the source
-(Bundesliga 2021/22 after 12 December 2021 in the development copy) gives missing values,
-never zeros. Only played matches with both teams' xG move the means; the row's own xG never
-counts, so a fixture gets the features its match gets once played.
+A team's rolling xG means are NaN unless its latest played match before the row (any league)
+has xG (the xG rating's availability is below): a team without xG history, a league the source
+does not cover, or a gap in the source (Bundesliga 2021/22 after 12 December 2021 in the
+development copy) gives missing values, never zeros. Only played matches with both teams' xG
+move the means; the row's own xG never counts, so a fixture gets the features its match gets
+once played.
 
 - ``home_xg_for``, ``home_xg_against``, ``away_xg_for``, ``away_xg_against``: exponentially
   weighted means (weight 0.05 on the latest match) of the team's xG and of its opponents' xG
@@ -56,9 +57,11 @@ counts, so a fixture gets the features its match gets once played.
   a match with xG at that venue);
 - ``xg_rating_home_goals``, ``xg_rating_away_goals``: expected goals of the xG rating, an
   online Poisson attack/defence rating (the goals model's form) learning from 0.7 x xG + 0.3 x
-  goals, with the league's exponentially weighted mean xG at home and away; NaN unless both
-  teams have current xG; ``xg_rating_p_home/draw/away``: its Poisson outcome probabilities
-  (``XG_RATING_COLUMNS``; the no-market model boosts from them, ``training.XG_PRIOR``).
+  goals, with the league's exponentially weighted mean xG at home and away; NaN unless the
+  league has xG history and both teams had a match with xG this season or the last (a gap in
+  the source does not remove it: the rating learns the gap's goals);
+  ``xg_rating_p_home/draw/away``: its Poisson outcome probabilities (``XG_RATING_COLUMNS``; the
+  no-market model boosts from them, ``training.XG_PRIOR``).
 
 Market (``market_open_*`` from opening = pre-closing prices; ``market_close_*`` from closing
 prices). The first bookmaker of ``market.BOOK_PREFERENCE`` (ps, avg, b365, bw, iw, wh, vc, lb, sj;
@@ -81,7 +84,7 @@ from __future__ import annotations
 
 from footcast.data import schema
 
-FEATURE_SET_VERSION = "fs-2"  # fs-2: the xG features
+FEATURE_SET_VERSION = "fs-3"  # fs-2: the xG features; fs-3: the xG rating through source gaps
 
 FORM_WINDOWS: tuple[int, ...] = (3, 5, 10)
 FORM_STATS: tuple[str, ...] = ("ppg", "gf", "ga", "shots_f", "shots_a", "sot_f", "sot_a")

@@ -10,7 +10,13 @@ The xG rating is the goals model of :mod:`footcast.models.ratings` (online log-l
 attack/defence strengths) learning from a blend of xG and goals instead of goals alone:
 ``target = XG_RATING_XG_SHARE * xG + (1 - XG_RATING_XG_SHARE) * goals`` per side, with league
 means of xG instead of goals. A played match without xG (a gap in the source) teaches it the
-goals alone, once both teams have xG history, so a gap leaves it current rather than stale.
+goals alone, once both teams have xG history, so a gap leaves it current rather than stale: it
+is read for a match of a league with xG history whose teams both had a match with xG this
+season or the last, while the rolling means, which only xG moves, are missing after a gap.
+Reading the rating through a gap instead of dropping it to missing was checked on a simulated
+gap (Bundesliga 2018/19 without xG after 12 December, as in the development copy's 2021/22): the
+no-market model's xG gain on that league-season -0.0004 instead of +0.0005, and the prior's RPS
+-0.0011 (xG rating through the gap rather than the goals model's probabilities).
 
 Constants, chosen on the walk-forward of E0+D1 test seasons 2016/17-2020/21 (not the
 2021/22-2024/25 seasons ``footcast evaluate`` reports; BENCHMARKS.md): learning rate 0.03 and
@@ -127,10 +133,15 @@ class _XgPass:
             if venue[0][t] > 0.0:
                 out[f"{scope}_xg_for"][i] = venue[1][t] / venue[0][t]
                 out[f"{scope}_xg_against"][i] = venue[2][t] / venue[0][t]
-        if current[h] and current[a]:
+        if self.rated(h, i) and self.rated(a, i) and self.lg_first_season[self.league_l[i]] is not None:
             lam_h, lam_a = self.expected(h, a, self.league_l[i])
             out["xg_rating_home_goals"][i] = lam_h
             out["xg_rating_away_goals"][i] = lam_a
+
+    def rated(self, t: int, i: int) -> bool:
+        """Does the xG rating know team t at row i: a match with xG this season or the last?
+        (A gap in the source keeps it rated: the rating learns the gap's goals meanwhile.)"""
+        return self.team_season[t] >= self.season_l[i] - 1
 
     def enter_season(self, t: int, lg: int, s: int) -> None:
         """A team's first match with xG of season s: a newcomer to a league with xG history
