@@ -24,6 +24,8 @@ from footcast.data import schema, understat
 from footcast.models import metrics
 
 METADATA = sa.MetaData()
+# PostgreSQL advisory lock key of create_all (any constant bigint; "footcast" in ASCII).
+_CREATE_ALL_LOCK = 0x666F6F7463617374
 
 
 def _column_type(name: str) -> sa.types.TypeEngine:
@@ -394,6 +396,14 @@ class Warehouse:
     def create_all(self, feature_columns: Sequence[str] | None = None) -> None:
         """Create missing tables, and add the columns a table of an older version lacks."""
         with self.engine.begin() as conn:
+            # Processes starting at once on a new warehouse (a backfill's runs, a schedule, the
+            # API) would race: a table another one creates between the check and the CREATE fails
+            # it. One at a time: PostgreSQL's lock ends with the transaction; SQLite's write lock
+            # (which pysqlite would not take before DDL) with it too.
+            if self.dialect == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATE_ALL_LOCK})
+            elif self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             if self.db_schema:
                 conn.execute(sa.schema.CreateSchema(self.db_schema, if_not_exists=True))
             from footcast.adapters import track_record  # noqa: F401 (its tables are in METADATA)

@@ -67,17 +67,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     prepare_environment()
     plans = backfill_plans(args.leagues, args.seasons, args.sources)
     if args.submit:
-        for feed, targets in plans:
-            _submit_backfill(args, targets, feed)
-        if len(plans) > 1:
-            # Two backfills the daemon runs side by side: no order between them.
-            print(
-                "  note: the xG backfill links to the results the football-data backfill validates; "
-                "a league-season linked before its results were in shows unlinked matches "
-                "(check links_complete): re-run it with --sources understat",
-                file=sys.stderr,
-            )
-        return EXIT_OK
+        return _submit_backfill(args, plans)
     failures: list[str] = []
     # One pool of worker processes for every source (a worker takes seconds to start), sized for
     # the source with the most partition ranges; none when no source has two ranges.
@@ -234,58 +224,64 @@ def _xg_coverage() -> str:
     )
 
 
-def _submit_backfill(args: argparse.Namespace, targets: list[tuple[str, int]], feed: Feed) -> int:
-    """Hand the backfill to the Dagster daemon: an asset backfill, as the UI launches one,
-    which runs the partitions range by range (the assets' backfill policy)."""
+def _submit_backfill(args: argparse.Namespace, plans: list[tuple[Feed, list[tuple[str, int]]]]) -> int:
+    """Hand the backfill to the Dagster daemon: one asset backfill of every source's assets, as the
+    UI launches one, which runs the partitions range by range (the assets' backfill policies) and
+    in dependency order: a league-season's xG links run once its results are validated."""
     import dagster as dg
 
     from footcast.data import catalogue
     from footcast.pipelines import jobs
-    from footcast.pipelines.dagster_private import PartitionBackfill, make_new_backfill_id
+    from footcast.pipelines.dagster_private import AssetGraphSubset, PartitionBackfill, make_new_backfill_id
     from footcast.pipelines.definitions import defs
 
-    keys = [catalogue.partition_key(league, season) for league, season in targets]
+    graph = defs.resolve_asset_graph()
+    subsets, lines = {}, []
+    for feed, targets in plans:
+        keys = [catalogue.partition_key(league, season) for league, season in targets]
+        for asset in feed.assets:
+            key = dg.AssetKey(asset)
+            subsets[key] = graph.get(key).partitions_def.subset_with_partition_keys(keys)
+        lines.append(
+            f"  {feed.source}: {len(keys)} partitions of {' + '.join(feed.assets)} in "
+            f"{len(feed.key_ranges(keys))} partition range(s)"
+        )
+    targets = [target for _feed, feed_targets in plans for target in feed_targets]
     leagues = ",".join(dict.fromkeys(league for league, _season in targets))
     seasons = sorted({season for _league, season in targets})
     title = f"footcast backfill {leagues} {seasons[0]}-{seasons[-1]}" + (
-        f" ({feed.what})" if feed is not FOOTBALL_DATA_FEED else ""
+        f" ({plans[0][0].what})" if len(plans) == 1 and plans[0][0] is not FOOTBALL_DATA_FEED else ""
     )
+    # --force and --allow-fewer-rows go to every source's raw step (a run ignores the others').
+    raw_config = {"force": args.force, "allow_fewer_rows": args.allow_fewer_rows}
+    forced = {"ops": {feed.raw: {"config": raw_config} for feed, _targets in plans}}
     with dagster_instance() as instance:
-        backfill = PartitionBackfill.from_asset_partitions(
+        backfill = PartitionBackfill.from_asset_graph_subset(
             backfill_id=make_new_backfill_id(),
-            asset_graph=defs.resolve_asset_graph(),
-            partition_names=keys,
-            asset_selection=[dg.AssetKey(asset) for asset in feed.assets],
             backfill_timestamp=time.time(),
             tags={"footcast/command": "backfill --submit"},
             dynamic_partitions_store=instance,
-            all_partitions=False,
+            asset_graph_subset=AssetGraphSubset(partitions_subsets_by_asset_key=subsets),
             title=title,
-            description=f"{feed.what} for {len(keys)} league-season partitions"
+            description=" and ".join(
+                f"{feed.what} for {len(t)} league-season partitions" for feed, t in plans
+            )
             + (" (forced re-download)" if args.force else ""),
             run_config={
                 # the executor the automation's runs use (FOOTCAST_RUN_EXECUTION), and --force
                 **jobs.execution_config(),
-                **(
-                    {
-                        "ops": {
-                            feed.raw: {"config": {"force": True, "allow_fewer_rows": args.allow_fewer_rows}}
-                        }
-                    }
-                    if args.force or args.allow_fewer_rows
-                    else {}
-                ),
+                **(forced if args.force or args.allow_fewer_rows else {}),
             }
             or None,
         )
         instance.add_backfill(backfill)
         daemon_running = _backfill_daemon_alive(instance)
-    ranges = feed.key_ranges(keys)
     print(
-        f"submitted backfill {backfill.backfill_id}: {title}, {len(keys)} partitions of "
-        f"{' + '.join(feed.assets)} in {len(ranges)} partition range(s)\n"
-        f"  the Dagster daemon runs it; the UI tracks it under Runs > Backfills "
-        f"(/runs/b/{backfill.backfill_id})"
+        f"submitted backfill {backfill.backfill_id}: {title}\n"
+        + "\n".join(lines)
+        + "\n  the Dagster daemon runs it"
+        + (", each league-season's xG links after its results" if len(plans) > 1 else "")
+        + f"; the UI tracks it under Runs > Backfills (/runs/b/{backfill.backfill_id})"
     )
     if not daemon_running:
         print(

@@ -5,6 +5,9 @@ moves one breaks this module (and the definitions test that imports it), not cod
 over the package. Pinned to dagster==1.13.27 (pyproject.toml).
 """
 
+from dagster._core.definitions.assets.graph.asset_graph_subset import (  # a backfill's partitions, per asset
+    AssetGraphSubset,
+)
 from dagster._core.execution.backfill import (  # what the UI's launch-backfill mutation builds
     BulkActionStatus,
     PartitionBackfill,
@@ -21,6 +24,7 @@ from dagster._core.utils import make_new_backfill_id
 from dagster._utils.schedules import get_latest_completed_cron_tick  # a cron's previous tick
 
 __all__ = [
+    "AssetGraphSubset",
     "ASSET_PARTITION_RANGE_END_TAG",
     "ASSET_PARTITION_RANGE_START_TAG",
     "BulkActionStatus",

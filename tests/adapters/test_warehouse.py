@@ -111,3 +111,37 @@ def test_create_all_adds_the_columns_an_older_table_lacks(warehouse):
     assert back["raw_text"].isna().all()
     warehouse.replace_partition(raw_matches, {"league": "E0", "season": 2023}, rows("E0", 2023, 2))
     assert warehouse.count(raw_matches) == 2
+
+
+def test_processes_starting_at_once_on_a_new_warehouse_all_create_it(warehouse_target):
+    """A backfill's runs, a schedule and the API may all start on a warehouse nobody created yet:
+    each creates what is missing, and none fails because another created it first (PostgreSQL's
+    CREATE SCHEMA/TABLE IF NOT EXISTS race each other without a lock)."""
+    import threading
+
+    from footcast.adapters.warehouse import Warehouse
+
+    url, schema_name = warehouse_target
+    for _round in range(3):
+        stores = [Warehouse(url, schema_name) for _ in range(6)]
+        barrier = threading.Barrier(len(stores))
+        errors: list[BaseException] = []
+
+        def create(store: Warehouse, barrier: threading.Barrier = barrier, errors=errors) -> None:
+            try:
+                barrier.wait()
+                store.create_all()
+            except BaseException as exc:  # surfaced below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=create, args=(store,)) for store in stores]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert stores[0].read_matches(matches).empty  # created, and readable
+        for store in stores:
+            store.engine.dispose()
+        if schema_name:  # start the next round from nothing again
+            stores[0].drop_schema()

@@ -1,6 +1,7 @@
-"""`footcast backfill --submit`: the daemon runs the backfill range by range against a PostgreSQL
-instance and warehouse, while a scheduled run of the current season writes the same partition;
-afterwards every league-season holds exactly its rows, once.
+"""`footcast backfill --submit`: the daemon runs the backfill (results and xG, one backfill) range by
+range against a PostgreSQL instance and warehouse, while a scheduled run of the current season
+writes the same partition; afterwards every league-season holds exactly its rows, once, and its
+xG matches are linked to them (the xG run waits for the results).
 
 Real PostgreSQL (instance from deploy/dagster.production.yaml on a scratch database, warehouse in
 a scratch schema), `dagster-daemon run` as a subprocess, the `footcast` command as a user runs it.
@@ -21,6 +22,7 @@ from tests.support import Daemon, production_instance, require_service, unique_n
 NOW = "2026-11-29T12:00:00+00:00"
 LEAGUE = "SIM1"
 SEASONS = (2022, 2023, 2024, 2025, 2026)  # 2026/27 is the current season at NOW
+UNDERSTAT_ASSETS = ("raw_understat_matches", "validated_understat_matches", "understat_links")
 
 
 @pytest.fixture
@@ -57,6 +59,7 @@ def test_a_submitted_backfill_runs_in_the_daemon_beside_the_daily_schedule(postg
     from footcast.data.simulator.partitions import simulate_partition
     from footcast.pipelines.dagster_private import BulkActionStatus
     from footcast.pipelines.definitions import build_definitions
+    from footcast.services.linking import links_report
 
     submitted = subprocess.run(
         [sys.executable, "-m", "footcast.cli.main", "backfill", "--leagues", LEAGUE,
@@ -65,7 +68,13 @@ def test_a_submitted_backfill_runs_in_the_daemon_beside_the_daily_schedule(postg
     )  # fmt: skip
     assert submitted.returncode == 0, submitted.stderr
     backfill_id = re.search(r"submitted backfill (\w+)", submitted.stdout).group(1)
-    assert "5 partitions of raw_matches + validated_matches in 1 partition range" in submitted.stdout
+    assert (
+        "football-data: 5 partitions of raw_matches + validated_matches in 1 partition range"
+        in submitted.stdout
+    )
+    assert (
+        f"understat: 5 partitions of {' + '.join(UNDERSTAT_ASSETS)} in 1 partition range" in submitted.stdout
+    )
     assert "no dagster-daemon is running" in submitted.stderr  # said, since none runs yet
 
     defs = build_definitions()
@@ -100,10 +109,21 @@ def test_a_submitted_backfill_runs_in_the_daemon_beside_the_daily_schedule(postg
             daemon.stop()
 
         runs = instance.get_run_records(RunsFilter(tags={"dagster/backfill": backfill_id}))
-        # One range of consecutive seasons: one run, not one per partition.
-        assert len(runs) == 1 and runs[0].dagster_run.status == DagsterRunStatus.SUCCESS
+        # One range of consecutive seasons: one run per step, not one per partition: results,
+        # xG (fetched and validated beside them) and links, which wait for both.
+        by_assets = {
+            tuple(sorted(k.to_user_string() for k in r.dagster_run.asset_selection)): r for r in runs
+        }
+        assert sorted(by_assets) == [
+            ("raw_matches", "validated_matches"),
+            ("raw_understat_matches", "validated_understat_matches"),
+            ("understat_links",),
+        ]
+        assert {r.dagster_run.status for r in runs} == {DagsterRunStatus.SUCCESS}
+        links_run = by_assets[("understat_links",)]
+        assert all(links_run.start_time >= r.end_time for r in runs if r is not links_run)
         keys = {catalogue.partition_key(LEAGUE, season) for season in SEASONS}
-        for asset in ("raw_matches", "validated_matches"):
+        for asset in ("raw_matches", "validated_matches", *UNDERSTAT_ASSETS):
             assert instance.get_materialized_partitions(dg.AssetKey(asset)) == keys
 
     warehouse = defs.resources["warehouse"].process_config_and_initialize().get()
@@ -114,6 +134,11 @@ def test_a_submitted_backfill_runs_in_the_daemon_beside_the_daily_schedule(postg
             stored = warehouse.read(table, where, columns=["match_id"])["match_id"]
             assert stored.is_unique, (table.name, season)
             assert set(stored) == set(played["match_id"]), (table.name, season)
+    # Every played xG match found its result: none was linked before the results were in.
+    report = {(row["league"], row["season"]): row for row in links_report(warehouse)["links"]}
+    for season in SEASONS:
+        row = report[(LEAGUE, season)]
+        assert row["played"] > 0 and row["linked"] == row["played"], row
 
 
 def pd_now():
