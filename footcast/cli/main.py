@@ -163,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=LINKED_SOURCES,
         help="the source that spells NAME (with --accept; default understat)",
     )
+    teams.add_argument(
+        "--no-relink",
+        action="store_true",
+        help="with --accept: only store the alias; by default the league-seasons whose proposals "
+        "name it are linked again at once (one Dagster run of understat_links per range)",
+    )
     teams.set_defaults(handler=cmd_teams)
 
     run = commands.add_parser(

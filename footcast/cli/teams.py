@@ -1,5 +1,6 @@
 """`footcast teams`: the team registry's links across sources, the names it cannot place yet with
-their proposals, and accepting a name as an alias of a club."""
+their proposals, and accepting a name as an alias of a club (which links the league-seasons its
+proposals came from again, as Dagster runs of ``understat_links``, unless ``--no-relink``)."""
 
 from __future__ import annotations
 
@@ -46,15 +47,44 @@ def _accept(args: argparse.Namespace) -> int:
         row = linking.accept_alias(_warehouse(), name, canonical, args.source)
     except linking.UnknownTeamError as exc:
         raise UsageError(str(exc)) from None
-    relink = row["partitions"]
+    partitions = row["partitions"]
+    relinked = _relink(partitions) if partitions and not args.no_relink else {}
     if args.json:
         accepted = {k: row[k] for k in ("source", "name", "canonical", "origin")}
-        print(json.dumps({"accepted": accepted, "relink": relink}, indent=2))
+        print(json.dumps({"accepted": accepted, "relink": partitions, "relinked": relinked}, indent=2))
         return EXIT_OK
     print(f"accepted {row['source']} name {row['name']!r} as {row['canonical']!r}")
-    if relink:
-        print(f"re-materialize understat_links to link its matches: {', '.join(relink)}")
+    if partitions and args.no_relink:
+        print(f"re-materialize understat_links to link its matches: {', '.join(partitions)}")
+    for key, links in relinked.items():
+        print(f"relinked {key}: {links.get('linked')} of {links.get('played')} played matches linked")
     return EXIT_OK
+
+
+def _relink(keys: list[str]) -> dict[str, dict[str, Any]]:
+    """Link the partitions again (the links asset and its check, one Dagster run per range of
+    consecutive partitions, recorded in the instance as any run): partition -> its metadata."""
+    from footcast.assets import partitions
+    from footcast.cli.runs import partition_metadata, run_job
+    from footcast.pipelines.dagster_private import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+    from footcast.pipelines.jobs import link_understat_job
+
+    relinked: dict[str, dict[str, Any]] = {}
+    for span in partitions.key_ranges(keys, link_understat_job.partitions_def):
+        label = span[0] if len(span) == 1 else f"{span[0]}..{span[-1]}"
+        result, _seconds = run_job(
+            link_understat_job.name,
+            f"{link_understat_job.name} {label}",
+            partition_key=span[0] if len(span) == 1 else None,
+            tags=None
+            if len(span) == 1
+            else {ASSET_PARTITION_RANGE_START_TAG: span[0], ASSET_PARTITION_RANGE_END_TAG: span[-1]},
+        )
+        relinked.update(partition_metadata(result, "understat_links"))
+    return {key: relinked.get(key, {}) for key in keys}
 
 
 def _print_links(links: list[dict[str, Any]]) -> None:
@@ -97,8 +127,9 @@ def _print_unresolved(unresolved: list[dict[str, Any]]) -> None:
 
 def cmd_teams(args: argparse.Namespace) -> int:
     prepare_environment()
-    if args.source is not None and args.accept is None:
-        raise UsageError("--source goes with --accept NAME=CANONICAL")
+    for flag, given in (("--source", args.source is not None), ("--no-relink", args.no_relink)):
+        if given and args.accept is None:
+            raise UsageError(f"{flag} goes with --accept NAME=CANONICAL")
     if args.accept is not None:
         args.source = args.source or "understat"
         return _accept(args)

@@ -72,6 +72,15 @@ ingest_understat_job = dg.define_asset_job(
     description="Understat's xG raw -> validated -> links to the football-data matches, for one "
     "league-season partition (Understat's leagues and the simulated ones, from 2014/15)",
 )
+# The links alone: re-linking league-seasons after the team registry changed (`footcast teams
+# --accept`), without fetching anything.
+link_understat_job = dg.define_asset_job(
+    "link_understat",
+    selection=dg.AssetSelection.assets(*links.LINK_ASSETS),
+    partitions_def=understat.UNDERSTAT_PARTITIONS,
+    description="Understat's stored matches of a league-season linked again to the football-data "
+    "matches (after an alias was accepted into the team registry)",
+)
 publish_job = dg.define_asset_job(
     "publish",
     selection=dg.AssetSelection.assets(predictions.published_predictions),
@@ -122,6 +131,7 @@ track_record_job = dg.define_asset_job(
 JOBS = [
     ingest_job,
     ingest_understat_job,
+    link_understat_job,
     predict_job,
     publish_job,
     evaluate_job,

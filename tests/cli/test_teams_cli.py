@@ -1,5 +1,5 @@
 """`footcast teams` as a user runs it (a real process): the links per league-season and the
-unresolved names as JSON and as text, and `--accept` storing an alias."""
+unresolved names as JSON and as text, and `--accept` storing an alias and linking again."""
 
 from __future__ import annotations
 
@@ -64,14 +64,19 @@ def test_teams_lists_links_and_unresolved_names_and_accepts_an_alias(warehouse, 
 
     accepted = footcast("teams", "--accept", "Leeds U.=leeds", "--source", "understat", env=env)
     assert accepted.returncode == 0, accepted.stderr
+    # Accepted, and the league-season linked again at once (a Dagster run of understat_links):
+    # linked now through the alias, except the five whose scores disagree; nothing unresolved.
     assert accepted.stdout.splitlines() == [
         "accepted understat name 'Leeds U.' as 'Leeds'",
-        "re-materialize understat_links to link its matches: E0|2023-24",
+        "relinked E0|2023-24: 25 of 30 played matches linked",
     ]
-    linking.link_partition(warehouse, "E0", 2023)
     after = json.loads(footcast("teams", "--json", env=env).stdout)
-    # linked now through the alias, except the five whose scores disagree; nothing unresolved
     assert (after["links"][0]["linked"], after["unresolved"]) == (25, [])
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME: under footcast_home, as the command
+        [run] = instance.get_run_records(dg.RunsFilter(job_name="link_understat"))
+        assert run.dagster_run.is_success and run.dagster_run.tags["dagster/partition"] == "E0|2023-24"
     exported = footcast("export", "team_aliases", "--out", str(tmp_path / "aliases.csv"), env=env)
     assert exported.returncode == 0, exported.stderr
     assert "Leeds U.,Leeds,manual" in (tmp_path / "aliases.csv").read_text()
@@ -84,6 +89,7 @@ def test_teams_bad_usage_exits_2_with_one_line(footcast_home):
         (("--accept", "Leeds U.=Gotham City"), "'Gotham City' is not a known club"),
         (("--accept", "Leeds U."), "is not NAME=CANONICAL"),
         (("--source", "understat"), "--source goes with --accept"),
+        (("--no-relink",), "--no-relink goes with --accept"),
         (("--accept", "A=Leeds", "--source", "football_data"), "invalid choice: 'football_data'"),
     ):
         result = footcast("teams", *argv, env=env)
