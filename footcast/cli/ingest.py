@@ -17,7 +17,13 @@ from dataclasses import dataclass
 
 from footcast.cli.environment import prepare_environment
 from footcast.cli.errors import EXIT_OK, CommandError, UsageError
-from footcast.cli.runs import dagster_instance, failure_message, partition_metadata, run_job
+from footcast.cli.runs import (
+    dagster_instance,
+    failure_message,
+    partition_metadata,
+    range_label,
+    run_partitions,
+)
 
 BACKFILL_ASSETS = ("raw_matches", "validated_matches")
 
@@ -307,25 +313,11 @@ def _ingest_range(keys: list[str], raw_config: dict, feed: Feed = FOOTBALL_DATA_
     fails, the partitions whose source failed get their error and the others run again
     without them; a failure no partition is named for is isolated by running one by one.
     """
-    from footcast.pipelines.dagster_private import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
-
-    label = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
+    label = range_label(keys)
     count = f"{len(keys)} partitions" if len(keys) > 1 else "1 partition"
     print(f"  running {label} ({count}, one Dagster run)", flush=True)
-    # One partition runs as a partitioned run; a range, as a run tagged with the range's bounds.
-    single = len(keys) == 1
-    result, seconds = run_job(
-        feed.job,
-        f"{feed.job} {label}",
-        partition_key=keys[0] if single else None,
-        run_config={"ops": {feed.raw: {"config": raw_config}}},
-        tags=None
-        if single
-        else {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]},
-        raise_on_failure=False,
+    result, seconds = run_partitions(
+        feed.job, keys, run_config={"ops": {feed.raw: {"config": raw_config}}}, raise_on_failure=False
     )
     if result.success:
         metadata = {asset: partition_metadata(result, asset) for asset in feed.assets}

@@ -67,6 +67,31 @@ def run_job(
     return result, seconds
 
 
+def range_label(keys: list[str]) -> str:
+    """``E0|2019-20`` for one partition, ``E0|2019-20..E0|2021-22`` for a range."""
+    return keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
+
+
+def run_partitions(job_name: str, keys: list[str], *, run_config=None, raise_on_failure=True):
+    """:func:`run_job` of consecutive partitions as one run: one partition as a partitioned run,
+    a range as a run tagged with the range's bounds (execute_in_process takes a range only so)."""
+    from footcast.pipelines.dagster_private import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    single = len(keys) == 1
+    bounds = {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
+    return run_job(
+        job_name,
+        f"{job_name} {range_label(keys)}",
+        partition_key=keys[0] if single else None,
+        run_config=run_config,
+        tags=None if single else bounds,
+        raise_on_failure=raise_on_failure,
+    )
+
+
 def reclaim_abandoned_runs(instance) -> list[str]:
     """Fail the runs of this machine's footcast processes that died mid-run, and free the pool
     slots they held; returns their run ids.

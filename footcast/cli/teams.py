@@ -65,24 +65,12 @@ def _relink(keys: list[str]) -> dict[str, dict[str, Any]]:
     """Link the partitions again (the links asset and its check, one Dagster run per range of
     consecutive partitions, recorded in the instance as any run): partition -> its metadata."""
     from footcast.assets import partitions
-    from footcast.cli.runs import partition_metadata, run_job
-    from footcast.pipelines.dagster_private import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
+    from footcast.cli.runs import partition_metadata, run_partitions
     from footcast.pipelines.jobs import link_understat_job
 
     relinked: dict[str, dict[str, Any]] = {}
     for span in partitions.key_ranges(keys, link_understat_job.partitions_def):
-        label = span[0] if len(span) == 1 else f"{span[0]}..{span[-1]}"
-        result, _seconds = run_job(
-            link_understat_job.name,
-            f"{link_understat_job.name} {label}",
-            partition_key=span[0] if len(span) == 1 else None,
-            tags=None
-            if len(span) == 1
-            else {ASSET_PARTITION_RANGE_START_TAG: span[0], ASSET_PARTITION_RANGE_END_TAG: span[-1]},
-        )
+        result, _seconds = run_partitions(link_understat_job.name, span)
         relinked.update(partition_metadata(result, "understat_links"))
     return {key: relinked.get(key, {}) for key in keys}
 
