@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from footcast.adapters.warehouse import matches, raw_matches
 from tests.support import rows
+
+
+def at_once(calls: list[Callable[[], object]]) -> list[BaseException]:
+    """Run the calls in threads released together (a barrier); the exceptions they raised."""
+    barrier = threading.Barrier(len(calls))
+    errors: list[BaseException] = []
+
+    def run(call: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            call()
+        except BaseException as exc:  # returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
 
 
 def test_replace_partition_touches_only_that_partition(warehouse):
@@ -43,28 +66,15 @@ def test_concurrent_writes_of_one_partition_never_mix_or_duplicate(warehouse):
     """A backfill and the daily schedule may write the same partition at once: the partition
     ends as one writer's complete version, never both (PostgreSQL's READ COMMITTED would let
     two DELETE-then-INSERT transactions both insert)."""
-    import threading
-
     where = {"league": "E0", "season": 2025}
     versions = [rows("E0", 2025, 5, goals=1), rows("E0", 2025, 5, goals=2)]
-    errors: list[BaseException] = []
+
+    def write(frame: pd.DataFrame) -> None:
+        warehouse.replace_partition(raw_matches, where, frame)
+        warehouse.replace_partition(matches, where, frame)
+
     for _round in range(8):
-        barrier = threading.Barrier(len(versions))
-
-        def write(frame: pd.DataFrame, barrier: threading.Barrier = barrier) -> None:
-            try:
-                barrier.wait()
-                warehouse.replace_partition(raw_matches, where, frame)
-                warehouse.replace_partition(matches, where, frame)
-            except BaseException as exc:  # surfaced below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=write, args=(v,)) for v in versions]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert at_once([lambda v=v: write(v) for v in versions]) == []
         for table in (raw_matches, matches):
             back = warehouse.read_matches(table, where)
             assert len(back) == 5 and back["match_id"].is_unique
@@ -117,29 +127,12 @@ def test_processes_starting_at_once_on_a_new_warehouse_all_create_it(warehouse_t
     """A backfill's runs, a schedule and the API may all start on a warehouse nobody created yet:
     each creates what is missing, and none fails because another created it first (PostgreSQL's
     CREATE SCHEMA/TABLE IF NOT EXISTS race each other without a lock)."""
-    import threading
-
     from footcast.adapters.warehouse import Warehouse
 
     url, schema_name = warehouse_target
     for _round in range(3):
         stores = [Warehouse(url, schema_name) for _ in range(6)]
-        barrier = threading.Barrier(len(stores))
-        errors: list[BaseException] = []
-
-        def create(store: Warehouse, barrier: threading.Barrier = barrier, errors=errors) -> None:
-            try:
-                barrier.wait()
-                store.create_all()
-            except BaseException as exc:  # surfaced below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=create, args=(store,)) for store in stores]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert at_once([store.create_all for store in stores]) == []
         assert stores[0].read_matches(matches).empty  # created, and readable
         for store in stores:
             store.engine.dispose()
